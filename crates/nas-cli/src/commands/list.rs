@@ -1,0 +1,67 @@
+//! `nas list`: what this binary can run.
+
+use anyhow::Result;
+use nas_core::registry::{
+    EvaluatorConfig, Plugin, PluginKind, SpaceConfig, StrategyConfig, plugins,
+};
+use serde_json::{Value, json};
+
+fn entries<C>() -> Result<Vec<Value>>
+where
+    C: ?Sized + PluginKind + serde::Serialize,
+    Plugin<C>: nas_core::inventory::Collect,
+{
+    plugins::<C>()?
+        .into_iter()
+        .map(|p| {
+            let config = serde_json::to_value(&*(p.default_config)())?;
+            Ok(json!({ "kind": C::KIND, "name": p.name, "summary": p.summary, "default_config": config }))
+        })
+        .collect()
+}
+
+pub fn run(as_json: bool) -> Result<()> {
+    let mut all = entries::<dyn SpaceConfig>()?;
+    all.extend(entries::<dyn StrategyConfig>()?);
+    all.extend(entries::<dyn EvaluatorConfig>()?);
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(&all)?);
+        return Ok(());
+    }
+    let mut kind = "";
+    for e in &all {
+        let this_kind = e["kind"].as_str().unwrap_or("");
+        if this_kind != kind {
+            kind = this_kind;
+            println!("{}:", plural(kind));
+        }
+        println!(
+            "  {:<16} {}",
+            e["name"].as_str().unwrap_or(""),
+            e["summary"].as_str().unwrap_or("")
+        );
+        let config = inline_toml(&e["default_config"]);
+        if !config.is_empty() {
+            println!("  {:<16}   default: {config}", "");
+        }
+    }
+    Ok(())
+}
+
+fn plural(kind: &str) -> String {
+    match kind {
+        "strategy" => "strategies".into(),
+        other => format!("{other}s"),
+    }
+}
+
+/// `{ a = 1, b = "x" }` for a flat JSON object.
+fn inline_toml(v: &Value) -> String {
+    match v {
+        Value::Object(map) if !map.is_empty() => {
+            let parts: Vec<String> = map.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+            format!("{{ {} }}", parts.join(", "))
+        }
+        _ => String::new(),
+    }
+}

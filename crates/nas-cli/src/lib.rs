@@ -1,0 +1,92 @@
+//! The `nas` command line, as a library so that a third party can build its own `nas`
+//! binary with its plugins linked in (see `examples/custom-strategy`): a plugin crate
+//! registers itself, and `nas_cli::main_with_args` finds it through the registry.
+//!
+//! This crate names every plugin crate of the workspace once: a crate that is linked but
+//! never named loses its registrations.
+
+mod commands;
+mod progress;
+
+use nas_eval as _;
+use nas_evo as _;
+use nas_space as _;
+
+use clap::{Parser, Subcommand};
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "nas",
+    version,
+    about = "Neural architecture search: every family, side by side."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List every registered space, strategy and evaluator with its default config.
+    List {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a search (or continue one: the same experiment picks up where it stopped).
+    Search(commands::search::SearchArgs),
+    /// Summarize an experiment: counts and best trials.
+    Show {
+        /// The experiment's name (in --dir) or the path of its journal file.
+        experiment: String,
+        /// Folder of the experiment journals.
+        #[arg(long, default_value = "runs")]
+        dir: PathBuf,
+        /// How many of the best trials to list.
+        #[arg(long, default_value_t = 5)]
+        top: usize,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs the command line with these arguments (the first is the program name).
+pub fn main_with_args<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let result = match cli.command {
+        Command::List { json } => commands::list::run(json),
+        Command::Search(args) => commands::search::run(args),
+        Command::Show {
+            experiment,
+            dir,
+            top,
+            json,
+        } => commands::show::run(&experiment, &dir, top, json),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line: the chain of causes joined, never a backtrace.
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

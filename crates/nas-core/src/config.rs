@@ -1,0 +1,167 @@
+//! The experiment config: what to search, how, for how long. It is the serialized API of
+//! the framework: the CLI reads it from TOML or flags, the journal stores it, and resuming
+//! checks the stored one is the same.
+
+use crate::registry::{
+    ConfigError, EvaluatorConfig, PluginConfig, RegistryError, SpaceConfig, StrategyConfig,
+};
+use serde::{Deserialize, Serialize};
+
+/// When a search stops asking for trials. At least one limit must be set.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Budget {
+    /// Finished trials (completed, pruned or failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trials: Option<u64>,
+    /// Sum of the trials' `simulated_seconds` metric (training time, real or modelled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub simulated_seconds: Option<f64>,
+    /// Wall-clock seconds of this process (not counted across resumes, so it does not
+    /// make runs reproducible; prefer the other two).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wall_seconds: Option<f64>,
+}
+
+impl Budget {
+    pub fn trials(n: u64) -> Self {
+        Budget {
+            trials: Some(n),
+            ..Budget::default()
+        }
+    }
+
+    /// # Errors
+    /// No limit, or a limit that is zero, negative or not a number.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.trials.is_none() && self.simulated_seconds.is_none() && self.wall_seconds.is_none()
+        {
+            return Err(ConfigError(
+                "budget: set at least one of `trials`, `simulated_seconds`, `wall_seconds`".into(),
+            ));
+        }
+        if self.trials == Some(0) {
+            return Err(ConfigError(
+                "budget: field `trials`: must be at least 1, got 0".into(),
+            ));
+        }
+        for (field, v) in [
+            ("simulated_seconds", self.simulated_seconds),
+            ("wall_seconds", self.wall_seconds),
+        ] {
+            if let Some(v) = v {
+                if !(v.is_finite() && v > 0.0) {
+                    return Err(ConfigError(format!(
+                        "budget: field `{field}`: must be a positive number, got {v}"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn default_workers() -> usize {
+    1
+}
+
+/// One experiment: a space, a strategy and an evaluator, with a seed and a budget.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentConfig {
+    /// Names the journal file (`<name>.sqlite`).
+    pub name: String,
+    #[serde(default)]
+    pub seed: u64,
+    /// Trials evaluated at once, on threads.
+    #[serde(default = "default_workers")]
+    pub workers: usize,
+    /// Metrics to optimize, by name; the goal comes from the evaluator. Empty: the
+    /// evaluator's first objective metric.
+    #[serde(default)]
+    pub objectives: Vec<String>,
+    pub budget: Budget,
+    pub space: PluginConfig<dyn SpaceConfig>,
+    pub strategy: PluginConfig<dyn StrategyConfig>,
+    pub evaluator: PluginConfig<dyn EvaluatorConfig>,
+}
+
+impl ExperimentConfig {
+    /// A config from plugin names with their default configs.
+    ///
+    /// # Errors
+    /// An unknown plugin name.
+    pub fn from_names(
+        name: &str,
+        space: &str,
+        strategy: &str,
+        evaluator: &str,
+        budget: Budget,
+    ) -> Result<Self, RegistryError> {
+        Ok(ExperimentConfig {
+            name: name.to_string(),
+            seed: 0,
+            workers: 1,
+            objectives: Vec::new(),
+            budget,
+            space: PluginConfig::default_for(space)?,
+            strategy: PluginConfig::default_for(strategy)?,
+            evaluator: PluginConfig::default_for(evaluator)?,
+        })
+    }
+
+    /// Reads a TOML config.
+    ///
+    /// # Errors
+    /// Malformed TOML, unknown fields or plugins (the message says which).
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError(e.to_string().trim_end().to_string()))
+    }
+
+    /// The config as JSON: what the journal stores and compares on resume.
+    ///
+    /// # Errors
+    /// A plugin config that does not serialize.
+    pub fn to_json(&self) -> Result<serde_json::Value, ConfigError> {
+        serde_json::to_value(self).map_err(|e| ConfigError(e.to_string()))
+    }
+
+    /// Reads the JSON form back.
+    ///
+    /// # Errors
+    /// As [`ExperimentConfig::from_toml`].
+    pub fn from_json(value: serde_json::Value) -> Result<Self, ConfigError> {
+        serde_json::from_value(value).map_err(|e| ConfigError(e.to_string()))
+    }
+
+    /// The config as TOML, for people.
+    ///
+    /// # Errors
+    /// A plugin config that does not serialize.
+    pub fn to_toml(&self) -> Result<String, ConfigError> {
+        toml::to_string(self).map_err(|e| ConfigError(e.to_string()))
+    }
+
+    /// Checks what needs no plugin: name, workers, budget.
+    ///
+    /// # Errors
+    /// The first problem found, naming the field.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.name.is_empty()
+            || !self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            || self.name.starts_with('.')
+        {
+            return Err(ConfigError(format!(
+                "field `name`: {:?} must be letters, digits, '-', '_' or '.' (it names a file)",
+                self.name
+            )));
+        }
+        if self.workers == 0 {
+            return Err(ConfigError("field `workers`: must be at least 1".into()));
+        }
+        self.budget.check()
+    }
+}

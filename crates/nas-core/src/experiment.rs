@@ -1,0 +1,157 @@
+//! An experiment built from its config: the one place that turns names into running parts,
+//! checking everything before anything runs.
+
+use crate::config::ExperimentConfig;
+use crate::evaluator::Evaluator;
+use crate::journal::{Journal, JournalState, SqliteJournal};
+use crate::registry::ConfigError;
+use crate::rng::derive_seed;
+use crate::runner::BlackBoxSearch;
+use crate::search::{Observer, Search, SearchError, SearchReport};
+use crate::space::SearchSpace;
+use crate::strategy::StrategyContext;
+use crate::trial::{MetricRole, MetricSpec, Objective};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The label of the strategy's seed stream (trial `i` uses label `i`).
+const STRATEGY_SEED_LABEL: u64 = u64::MAX;
+
+/// A checked, built experiment, ready to run.
+#[derive(Debug)]
+pub struct Experiment {
+    pub config: ExperimentConfig,
+    pub space: Arc<dyn SearchSpace>,
+    pub evaluator: Arc<dyn Evaluator>,
+    pub objectives: Vec<Objective>,
+    pub search: BlackBoxSearch,
+}
+
+/// Resolves objective names against what the evaluator reports.
+///
+/// # Errors
+/// An unknown metric (listing the known ones), or a report-only metric such as a test
+/// split, which must never steer a search.
+pub fn resolve_objectives(
+    names: &[String],
+    metrics: &[MetricSpec],
+) -> Result<Vec<Objective>, ConfigError> {
+    if names.is_empty() {
+        let first = metrics
+            .iter()
+            .find(|m| m.role == MetricRole::Objective)
+            .ok_or_else(|| ConfigError("the evaluator reports no objective metric".into()))?;
+        return Ok(vec![Objective {
+            metric: first.name.to_string(),
+            goal: first.goal,
+        }]);
+    }
+    names
+        .iter()
+        .map(|name| {
+            let spec = metrics.iter().find(|m| m.name == name.as_str()).ok_or_else(|| {
+                ConfigError(format!(
+                    "field `objectives`: the evaluator does not report `{name}`; it reports: {}",
+                    metrics.iter().map(|m| m.name.as_ref()).collect::<Vec<_>>().join(", ")
+                ))
+            })?;
+            if spec.role == MetricRole::Report {
+                return Err(ConfigError(format!(
+                    "field `objectives`: `{name}` is report-only ({}); searching on it would \
+                     overfit what it is meant to measure",
+                    spec.description
+                )));
+            }
+            Ok(Objective {
+                metric: name.clone(),
+                goal: spec.goal,
+            })
+        })
+        .collect()
+}
+
+impl Experiment {
+    /// Checks the config and builds every part.
+    ///
+    /// # Errors
+    /// The first problem found, naming the part and the field.
+    pub fn build(config: ExperimentConfig) -> Result<Self, ConfigError> {
+        config.check()?;
+        let space = config
+            .space
+            .config
+            .build()
+            .map_err(|e| ConfigError(format!("space `{}`: {e}", config.space.name)))?;
+        let evaluator = config
+            .evaluator
+            .config
+            .build(&space)
+            .map_err(|e| ConfigError(format!("evaluator `{}`: {e}", config.evaluator.name)))?;
+        let objectives = resolve_objectives(&config.objectives, &evaluator.metrics())?;
+        let ctx = StrategyContext {
+            space: Arc::clone(&space),
+            objectives: objectives.clone(),
+            seed: derive_seed(config.seed, STRATEGY_SEED_LABEL),
+        };
+        let strategy = config
+            .strategy
+            .config
+            .build(ctx)
+            .map_err(|e| ConfigError(format!("strategy `{}`: {e}", config.strategy.name)))?;
+        let search = BlackBoxSearch {
+            space: Arc::clone(&space),
+            strategy,
+            evaluator: Arc::clone(&evaluator),
+            objectives: objectives.clone(),
+            seed: config.seed,
+            workers: config.workers,
+        };
+        Ok(Experiment {
+            config,
+            space,
+            evaluator,
+            objectives,
+            search,
+        })
+    }
+
+    /// The journal file of this experiment in `dir`.
+    pub fn journal_path(&self, dir: &Path) -> PathBuf {
+        dir.join(format!("{}.sqlite", self.config.name))
+    }
+
+    /// Opens (or creates) the experiment's journal in `dir` and runs the search, resuming
+    /// from what the journal holds.
+    ///
+    /// # Errors
+    /// A journal that holds another config or is not a journal; anything
+    /// [`Search::run`] reports.
+    pub fn run_in(
+        &mut self,
+        dir: &Path,
+        observer: &mut dyn Observer,
+    ) -> Result<SearchReport, SearchError> {
+        let config = self.config.to_json()?;
+        let space = Arc::clone(&self.space);
+        let (mut journal, state) = SqliteJournal::open(
+            &self.journal_path(dir),
+            &config,
+            Box::new(move |t| space.render(&t.genotype)),
+        )?;
+        self.run_with(&mut journal, observer, state)
+    }
+
+    /// Runs against any journal.
+    ///
+    /// # Errors
+    /// As [`Search::run`].
+    pub fn run_with(
+        &mut self,
+        journal: &mut dyn Journal,
+        observer: &mut dyn Observer,
+        resume: Option<JournalState>,
+    ) -> Result<SearchReport, SearchError> {
+        let budget = self.config.budget.clone();
+        self.search.run(&budget, journal, observer, resume)
+    }
+}

@@ -1,0 +1,401 @@
+//! The default journal: one SQLite file per experiment (bundled SQLite, nothing to install).
+//!
+//! Tables: `meta` (format version, config), `events` (one row per trial event, append
+//! only; `UNIQUE(trial_id, kind)` makes a trial finishing twice impossible), `checkpoint`
+//! (one row: the strategy state as of the last flush). The view `trials` joins them for
+//! people who open the file with `sqlite3`. WAL mode with `synchronous = NORMAL`: a
+//! killed process loses nothing that was flushed; a power cut may lose the last flush.
+
+use super::{Journal, JournalError, JournalState};
+use crate::strategy::StrategyError;
+use crate::trial::{Outcome, Trial, TrialResult};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const FORMAT_VERSION: &str = "1";
+
+/// Pending events are written when this many have gathered...
+const FLUSH_EVENTS: usize = 4096;
+/// ...or when the last write is this old, so a slow trial is durable as soon as it ends.
+const FLUSH_INTERVAL: Duration = Duration::from_millis(50);
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY,
+    trial_id INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('asked', 'finished')),
+    data TEXT NOT NULL,
+    UNIQUE (trial_id, kind)
+);
+CREATE TABLE IF NOT EXISTS checkpoint (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    state TEXT NOT NULL,
+    asked INTEGER NOT NULL,
+    finished INTEGER NOT NULL
+);
+CREATE VIEW IF NOT EXISTS trials AS
+SELECT a.trial_id AS id,
+       json_extract(a.data, '$.arch') AS arch,
+       coalesce(json_extract(f.data, '$.outcome.state'), 'running') AS state,
+       json_extract(f.data, '$.outcome.metrics') AS metrics,
+       json_extract(f.data, '$.outcome.reason') AS reason
+FROM events a LEFT JOIN events f ON f.trial_id = a.trial_id AND f.kind = 'finished'
+WHERE a.kind = 'asked';
+";
+
+/// The config with its budget removed: what must match for a journal to be resumed.
+fn without_budget(config: &serde_json::Value) -> serde_json::Value {
+    let mut c = config.clone();
+    if let Some(table) = c.as_object_mut() {
+        table.remove("budget");
+    }
+    c
+}
+
+/// The `asked` event's data: the trial, with its rendering for people.
+#[derive(Serialize, Deserialize)]
+struct AskedData {
+    #[serde(flatten)]
+    trial: Trial,
+    #[serde(default)]
+    arch: String,
+}
+
+/// The `finished` event's data.
+#[derive(Serialize, Deserialize)]
+struct FinishedData {
+    outcome: Outcome,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    intermediate: Vec<crate::trial::Metrics>,
+}
+
+/// A journal in one SQLite file.
+pub struct SqliteJournal {
+    path: PathBuf,
+    conn: Connection,
+    pending: Vec<(u64, &'static str, String)>,
+    last_flush: Instant,
+    asked: u64,
+    finished: u64,
+    render: Box<dyn Fn(&Trial) -> String + Send>,
+}
+
+impl std::fmt::Debug for SqliteJournal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteJournal")
+            .field("path", &self.path)
+            .field("pending", &self.pending.len())
+            .finish()
+    }
+}
+
+impl SqliteJournal {
+    fn sqlite_err(path: &Path) -> impl Fn(rusqlite::Error) -> JournalError + '_ {
+        move |source| match &source {
+            rusqlite::Error::SqliteFailure(e, _) if e.code == rusqlite::ErrorCode::NotADatabase => {
+                JournalError::Invalid {
+                    path: path.display().to_string(),
+                    reason: "not a journal: the file is not an SQLite database".into(),
+                }
+            }
+            _ => JournalError::Sqlite {
+                path: path.display().to_string(),
+                source,
+            },
+        }
+    }
+
+    fn invalid(&self, reason: impl Into<String>) -> JournalError {
+        JournalError::Invalid {
+            path: self.path.display().to_string(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Opens an existing journal read-only, for `nas show`.
+    ///
+    /// # Errors
+    /// A missing file, a file that is not a journal.
+    pub fn read(path: &Path) -> Result<JournalState, JournalError> {
+        if !path.is_file() {
+            return Err(JournalError::Invalid {
+                path: path.display().to_string(),
+                reason: "no such file".into(),
+            });
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(Self::sqlite_err(path))?;
+        let journal = SqliteJournal {
+            path: path.to_path_buf(),
+            conn,
+            pending: Vec::new(),
+            last_flush: Instant::now(),
+            asked: 0,
+            finished: 0,
+            render: Box::new(|_| String::new()),
+        };
+        journal
+            .load()?
+            .ok_or_else(|| journal.invalid("not a journal: it holds no experiment"))
+    }
+
+    /// Opens or creates the journal of an experiment.
+    ///
+    /// Returns the journal and, when the file already held this experiment, its state.
+    /// `render` turns a trial's genotype into the space's string, stored for people.
+    ///
+    /// # Errors
+    /// A file that is not a journal, or that holds a different experiment config.
+    pub fn open(
+        path: &Path,
+        config: &serde_json::Value,
+        render: Box<dyn Fn(&Trial) -> String + Send>,
+    ) -> Result<(Self, Option<JournalState>), JournalError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| JournalError::Invalid {
+                path: path.display().to_string(),
+                reason: format!("cannot create folder {}: {e}", dir.display()),
+            })?;
+        }
+        let conn = Connection::open(path).map_err(Self::sqlite_err(path))?;
+        let mut journal = SqliteJournal {
+            path: path.to_path_buf(),
+            conn,
+            pending: Vec::new(),
+            last_flush: Instant::now(),
+            asked: 0,
+            finished: 0,
+            render,
+        };
+        let err = Self::sqlite_err(path);
+        journal
+            .conn
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(&err)?;
+        journal
+            .conn
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(&err)?;
+        journal.conn.execute_batch(SCHEMA).map_err(&err)?;
+        let state = journal.load()?;
+        match &state {
+            Some(state) => {
+                if without_budget(&state.config) != without_budget(config) {
+                    return Err(journal.invalid(
+                        "holds an experiment with another config; choose another name, or \
+                         delete the file to start over",
+                    ));
+                }
+                // Only the budget changed: the search is being extended (or shortened).
+                if &state.config != config {
+                    journal
+                        .conn
+                        .execute(
+                            "UPDATE meta SET value = ?1 WHERE key = 'config'",
+                            [config.to_string()],
+                        )
+                        .map_err(&err)?;
+                }
+                journal.asked = (state.finished.len() + state.pending.len()) as u64;
+                journal.finished = state.finished.len() as u64;
+            }
+            None => {
+                let tx = journal.conn.transaction().map_err(&err)?;
+                tx.execute(
+                    "INSERT INTO meta (key, value) VALUES ('format', ?1), ('config', ?2)",
+                    params![FORMAT_VERSION, config.to_string()],
+                )
+                .map_err(&err)?;
+                tx.commit().map_err(&err)?;
+            }
+        }
+        Ok((journal, state))
+    }
+
+    /// Reads the whole state; `None` for a file with no experiment in it yet.
+    fn load(&self) -> Result<Option<JournalState>, JournalError> {
+        let err = Self::sqlite_err(&self.path);
+        let has_meta: bool = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(&err)?
+            > 0;
+        if !has_meta {
+            return Ok(None);
+        }
+        let get_meta = |key: &str| -> Result<Option<String>, JournalError> {
+            self.conn
+                .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                .optional()
+                .map_err(&err)
+        };
+        let Some(config) = get_meta("config")? else {
+            return Ok(None);
+        };
+        match get_meta("format")?.as_deref() {
+            Some(FORMAT_VERSION) => {}
+            other => {
+                return Err(self.invalid(format!(
+                    "journal format {other:?}, this program reads {FORMAT_VERSION}"
+                )));
+            }
+        }
+        let config: serde_json::Value = serde_json::from_str(&config)
+            .map_err(|e| self.invalid(format!("stored config is not JSON: {e}")))?;
+        let checkpoint: Option<(String, i64, i64)> = self
+            .conn
+            .query_row(
+                "SELECT state, asked, finished FROM checkpoint WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(&err)?;
+
+        let mut asked: Vec<Trial> = Vec::new();
+        let mut finished: Vec<TrialResult> = Vec::new();
+        let mut statement = self
+            .conn
+            .prepare("SELECT trial_id, kind, data FROM events ORDER BY trial_id, kind")
+            .map_err(&err)?;
+        let mut rows = statement.query([]).map_err(&err)?;
+        // 'asked' sorts before 'finished', so a trial's finished row follows its asked row.
+        while let Some(row) = rows.next().map_err(&err)? {
+            let id: i64 = row.get(0).map_err(&err)?;
+            let kind: String = row.get(1).map_err(&err)?;
+            let data: String = row.get(2).map_err(&err)?;
+            match kind.as_str() {
+                "asked" => {
+                    let a: AskedData = serde_json::from_str(&data)
+                        .map_err(|e| self.invalid(format!("trial {id}: bad event: {e}")))?;
+                    asked.push(a.trial);
+                }
+                _ => {
+                    let f: FinishedData = serde_json::from_str(&data)
+                        .map_err(|e| self.invalid(format!("trial {id}: bad event: {e}")))?;
+                    let trial = match asked.last() {
+                        Some(t) if t.id == id as u64 => asked.pop().ok_or_else(|| {
+                            self.invalid(format!("trial {id}: finished but never asked"))
+                        })?,
+                        _ => {
+                            return Err(
+                                self.invalid(format!("trial {id}: finished but never asked"))
+                            );
+                        }
+                    };
+                    finished.push(TrialResult {
+                        trial,
+                        outcome: f.outcome,
+                        intermediate: f.intermediate,
+                    });
+                }
+            }
+        }
+        let state = JournalState {
+            config,
+            checkpoint: match &checkpoint {
+                Some((text, _, _)) => Some(
+                    serde_json::from_str(text)
+                        .map_err(|e| self.invalid(format!("stored checkpoint is not JSON: {e}")))?,
+                ),
+                None => None,
+            },
+            finished,
+            pending: asked,
+        };
+        let n_asked = (state.finished.len() + state.pending.len()) as i64;
+        if let Some((_, ck_asked, ck_finished)) = checkpoint {
+            if ck_asked != n_asked || ck_finished != state.finished.len() as i64 {
+                return Err(self.invalid(format!(
+                    "checkpoint covers {ck_asked} asked / {ck_finished} finished trials but \
+                     the events hold {n_asked} / {}",
+                    state.finished.len()
+                )));
+            }
+        } else if n_asked > 0 {
+            return Err(self.invalid("trial events without a strategy checkpoint"));
+        }
+        Ok(Some(state))
+    }
+
+    fn push(&mut self, id: u64, kind: &'static str, data: String) {
+        self.pending.push((id, kind, data));
+    }
+}
+
+impl Journal for SqliteJournal {
+    fn asked(&mut self, trial: &Trial) -> Result<(), JournalError> {
+        let data = AskedData {
+            trial: trial.clone(),
+            arch: (self.render)(trial),
+        };
+        let text = serde_json::to_string(&data).map_err(|e| self.invalid(e.to_string()))?;
+        self.push(trial.id, "asked", text);
+        self.asked += 1;
+        Ok(())
+    }
+
+    fn finished(&mut self, result: &TrialResult) -> Result<(), JournalError> {
+        #[derive(Serialize)]
+        struct FinishedRef<'a> {
+            outcome: &'a Outcome,
+            #[serde(skip_serializing_if = "<[_]>::is_empty")]
+            intermediate: &'a [crate::trial::Metrics],
+        }
+        let text = serde_json::to_string(&FinishedRef {
+            outcome: &result.outcome,
+            intermediate: &result.intermediate,
+        })
+        .map_err(|e| self.invalid(e.to_string()))?;
+        self.push(result.trial.id, "finished", text);
+        self.finished += 1;
+        Ok(())
+    }
+
+    fn wants_flush(&self) -> bool {
+        !self.pending.is_empty()
+            && (self.pending.len() >= FLUSH_EVENTS || self.last_flush.elapsed() >= FLUSH_INTERVAL)
+    }
+
+    fn flush(
+        &mut self,
+        checkpoint: &mut dyn FnMut() -> Result<serde_json::Value, StrategyError>,
+    ) -> Result<(), JournalError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let state = checkpoint()?.to_string();
+        let err = Self::sqlite_err(&self.path);
+        let tx = self.conn.transaction().map_err(&err)?;
+        {
+            let mut insert = tx
+                .prepare_cached("INSERT INTO events (trial_id, kind, data) VALUES (?1, ?2, ?3)")
+                .map_err(&err)?;
+            for (id, kind, data) in &self.pending {
+                insert
+                    .execute(params![*id as i64, kind, data])
+                    .map_err(&err)?;
+            }
+            tx.execute(
+                "INSERT INTO checkpoint (id, state, asked, finished) VALUES (1, ?1, ?2, ?3)
+                 ON CONFLICT (id) DO UPDATE SET state = ?1, asked = ?2, finished = ?3",
+                params![state, self.asked as i64, self.finished as i64],
+            )
+            .map_err(&err)?;
+        }
+        tx.commit().map_err(&err)?;
+        self.pending.clear();
+        self.last_flush = Instant::now();
+        Ok(())
+    }
+}

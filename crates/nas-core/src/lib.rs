@@ -1,0 +1,39 @@
+//! The core of the NAS framework: the traits every plugin implements and the machinery
+//! that runs them. No tensors here: strategies, spaces and tabular benchmarks build and
+//! test in seconds, and `burn` stays in the crates that train networks.
+//!
+//! - [`space`]: decisions, genotypes and the [`SearchSpace`](space::SearchSpace) trait.
+//! - [`strategy`]: ask/tell [`Strategy`](strategy::Strategy) with checkpoints.
+//! - [`evaluator`]: [`Evaluator`](evaluator::Evaluator) with intermediate reports.
+//! - [`runner`]: the black-box search with N trials in flight, reproducible by design.
+//! - [`journal`]: every trial event in an SQLite file; resume is exact.
+//! - [`registry`]: plugins registered with `inventory`, configs with `erased-serde`.
+//! - [`pareto`]: non-dominated sorting, crowding, hypervolume.
+
+pub mod config;
+pub mod evaluator;
+pub mod experiment;
+pub mod journal;
+pub mod pareto;
+pub mod registry;
+pub mod rng;
+pub mod runner;
+pub mod search;
+pub mod space;
+pub mod strategy;
+pub mod trial;
+
+pub use inventory;
+
+pub use config::{Budget, ExperimentConfig};
+pub use evaluator::{Control, EvalError, Evaluator, Reporter};
+pub use experiment::Experiment;
+pub use registry::{ConfigError, EvaluatorConfig, SpaceConfig, StrategyConfig};
+pub use rng::Rng;
+pub use search::{Search, SearchReport};
+pub use space::{Decision, DecisionKind, Fingerprint, Genotype, SearchSpace, SpaceError, Value};
+pub use strategy::{Checkpoint, Strategy, StrategyContext, StrategyError};
+pub use trial::{
+    Fidelity, Goal, MetricRole, MetricSpec, Metrics, Objective, Outcome, Proposal, Trial,
+    TrialResult,
+};

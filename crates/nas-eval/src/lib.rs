@@ -1,0 +1,7 @@
+//! Evaluators. The NAS-Bench-201 table comes first: it answers a query in nanoseconds, so
+//! strategies can be compared over hundreds of seeds, and it holds the published ground
+//! truth (200-epoch test accuracy) that a search is judged by.
+
+pub mod nb201_table;
+
+pub use nb201_table::{Dataset, Nb201Table, Nb201TableConfig, Nb201TableEvaluator, TableError};

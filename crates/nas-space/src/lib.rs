@@ -1,0 +1,7 @@
+//! Search spaces. Each space is a plugin registered by name; the NAS-Bench-201 cell space
+//! is the first. Spaces will also build their networks and supernets here, so that every
+//! method shares one model vocabulary; until then this crate needs no tensors.
+
+pub mod nb201;
+
+pub use nb201::{Nb201Space, Nb201SpaceConfig};
