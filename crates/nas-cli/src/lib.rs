@@ -38,6 +38,8 @@ enum Command {
     },
     /// Run a search (or continue one: the same experiment picks up where it stopped).
     Search(commands::search::SearchArgs),
+    /// Evaluate one architecture (look a cell up in a benchmark, say).
+    Eval(commands::eval::EvalArgs),
     /// Summarize an experiment: counts and best trials.
     Show {
         /// The experiment's name (in --dir) or the path of its journal file.
@@ -74,6 +76,7 @@ where
     let result = match cli.command {
         Command::List { json } => commands::list::run(json),
         Command::Search(args) => commands::search::run(args),
+        Command::Eval(args) => commands::eval::run(args),
         Command::Show {
             experiment,
             dir,
@@ -85,7 +88,7 @@ where
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // One line: the chain of causes joined, never a backtrace.
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
             ExitCode::FAILURE
         }
     }

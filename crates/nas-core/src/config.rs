@@ -115,7 +115,7 @@ impl ExperimentConfig {
     /// # Errors
     /// Malformed TOML, unknown fields or plugins (the message says which).
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError(e.to_string().trim_end().to_string()))
+        toml::from_str(text).map_err(|e| ConfigError(toml_error(text, &e)))
     }
 
     /// The config as JSON: what the journal stores and compares on resume.
@@ -139,7 +139,10 @@ impl ExperimentConfig {
     /// # Errors
     /// A plugin config that does not serialize.
     pub fn to_toml(&self) -> Result<String, ConfigError> {
-        toml::to_string(self).map_err(|e| ConfigError(e.to_string()))
+        // TOML has no null: an unset optional field is simply left out.
+        let mut value = self.to_json()?;
+        drop_nulls(&mut value);
+        toml::to_string(&value).map_err(|e| ConfigError(e.to_string()))
     }
 
     /// Checks what needs no plugin: name, workers, budget.
@@ -163,5 +166,31 @@ impl ExperimentConfig {
             return Err(ConfigError("field `workers`: must be at least 1".into()));
         }
         self.budget.check()
+    }
+}
+
+fn drop_nulls(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(drop_nulls);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(drop_nulls),
+        _ => {}
+    }
+}
+
+/// A TOML error on one line: `line L, column C: message` (toml's own rendering draws the
+/// source over several lines).
+pub fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    let message = e.message().trim().replace('\n', "; ");
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message,
     }
 }

@@ -52,9 +52,43 @@ pub type MetricName = Cow<'static, str>;
 /// Named numbers an evaluation reports: objectives (accuracy, loss) and costs (params,
 /// FLOPs, latency, seconds). Kept as a short vector in report order: evaluators report a
 /// handful of metrics and this is on the hot path of tabular benchmarks.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Metrics(pub Vec<(MetricName, f64)>);
+
+/// Serialized as a map (`{"valid_acc": 91.6, ...}`) in report order.
+impl Serialize for Metrics {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (name, value) in &self.0 {
+            map.serialize_entry(name.as_ref(), value)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Metrics {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Metrics;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map of metric names to numbers")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Metrics, A::Error> {
+                let mut m = Metrics::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some((name, value)) = map.next_entry::<String, f64>()? {
+                    m.0.push((name.into(), value));
+                }
+                Ok(m)
+            }
+        }
+        d.deserialize_map(Visitor)
+    }
+}
 
 impl Metrics {
     pub fn with_capacity(n: usize) -> Self {

@@ -104,9 +104,14 @@ pub enum TableError {
 }
 
 /// The whole benchmark, keyed by the cell's code number for O(1) lookups.
-#[derive(Debug)]
 pub struct Nb201Table {
     rows: Vec<Row>,
+}
+
+impl std::fmt::Debug for Nb201Table {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Nb201Table({} rows)", self.rows.len())
+    }
 }
 
 const COLUMNS: [&str; 6] = [
@@ -333,6 +338,7 @@ fn default_epochs() -> u32 {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Nb201TableConfig {
+    #[serde(default)]
     pub dataset: Dataset,
     /// Training length looked up when a trial does not set one: 12 (the benchmark's
     /// search protocol) or 200.

@@ -1,3 +1,4 @@
+pub mod eval;
 pub mod list;
 pub mod search;
 pub mod show;

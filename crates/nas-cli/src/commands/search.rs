@@ -120,8 +120,13 @@ fn build_config(args: &SearchArgs) -> Result<ExperimentConfig> {
     } else if let Some(path) = &args.config {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read config {}", path.display()))?;
-        toml::from_str::<Value>(&text)
-            .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.to_string().trim_end()))?
+        toml::from_str::<Value>(&text).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: {}",
+                path.display(),
+                nas_core::config::toml_error(&text, &e)
+            )
+        })?
     } else {
         default_config()
     };
