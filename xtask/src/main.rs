@@ -1,1 +1,77 @@
-fn main() {}
+//! `cargo xtask <task>`: the project's commands in one place (matklad's cargo-xtask
+//! pattern). Each task shells out to cargo, so what it runs is visible and reproducible.
+
+use anyhow::{Context, Result, bail};
+use std::process::Command;
+
+const USAGE: &str = "usage: cargo xtask <task> [args]
+
+tasks:
+  search [ARGS]     run a search (release build); no ARGS: the default experiment
+                    (random search, NAS-Bench-201 table, CIFAR-10, 100 trials).
+                    ARGS go to `nas search` (see `cargo xtask search --help`).
+  test              run every test of the workspace (what CI runs)
+  bench [NAME]      run benchmarks: `throughput` (default: search queries/s,
+                    journal on and off)
+  ci                what CI runs: fmt check, clippy with warnings denied, tests";
+
+fn cargo(args: &[&str]) -> Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    eprintln!("$ cargo {}", args.join(" "));
+    let status = Command::new(&cargo)
+        .args(args)
+        .status()
+        .with_context(|| format!("cannot run {cargo}"))?;
+    if !status.success() {
+        bail!("cargo {} failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let rest: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
+    match args.first().map(String::as_str) {
+        Some("search") => {
+            let mut a = vec![
+                "run",
+                "--quiet",
+                "--release",
+                "--package",
+                "nas-cli",
+                "--bin",
+                "nas",
+                "--",
+                "search",
+            ];
+            a.extend(&rest);
+            cargo(&a)
+        }
+        Some("test") => {
+            let mut a = vec!["test", "--workspace"];
+            a.extend(&rest);
+            cargo(&a)
+        }
+        Some("bench") => match rest.first().copied().unwrap_or("throughput") {
+            "throughput" => cargo(&["bench", "--package", "nas-bench", "--bench", "throughput"]),
+            other => bail!("unknown benchmark `{other}`; available: throughput"),
+        },
+        Some("ci") => {
+            cargo(&["fmt", "--all", "--check"])?;
+            cargo(&[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ])?;
+            cargo(&["test", "--workspace"])
+        }
+        Some("help" | "--help" | "-h") | None => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => bail!("unknown task `{other}`\n{USAGE}"),
+    }
+}

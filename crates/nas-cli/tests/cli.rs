@@ -1,6 +1,8 @@
 //! The `nas` binary as a user runs it: listing, searching, showing, bad input, and a
 //! search killed with SIGKILL then resumed.
 
+#![allow(clippy::unwrap_used)] // Tests fail loudly by design.
+
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -232,7 +234,7 @@ fn a_killed_search_resumes_without_losing_or_repeating_trials() {
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let at_kill = finished_count(&journal);
-    assert!(at_kill >= 15 && at_kill < 60, "{at_kill}");
+    assert!((15..60).contains(&at_kill), "{at_kill}");
 
     // Continue it: --resume reads the stored config.
     let resumed = nas(&[

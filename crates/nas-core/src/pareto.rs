@@ -68,6 +68,8 @@ pub fn crowding_distance(front: &[Vec<f64>]) -> Vec<f64> {
         return distance;
     }
     let dims = front[0].len();
+    // `m` indexes objectives (columns), not the points clippy sees being indexed.
+    #[allow(clippy::needless_range_loop)]
     for m in 0..dims {
         let mut order: Vec<usize> = (0..n).collect();
         order.sort_by(|&a, &b| front[a][m].total_cmp(&front[b][m]));

@@ -1,6 +1,8 @@
 //! Integration tests of nas-core with a toy space, strategy and evaluator: the runner,
 //! the journal and resume, the registry and configs. No other crate is needed.
 
+#![allow(clippy::unwrap_used)] // Tests fail loudly by design.
+
 use nas_core::config::Budget;
 use nas_core::journal::{Journal, NullJournal, SqliteJournal};
 use nas_core::registry::{
