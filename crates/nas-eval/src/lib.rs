@@ -2,6 +2,7 @@
 //! strategies can be compared over hundreds of seeds, and it holds the published ground
 //! truth (200-epoch test accuracy) that a search is judged by.
 
+pub mod data;
 pub mod nb201_table;
 
 pub use nb201_table::{Dataset, Nb201Table, Nb201TableConfig, Nb201TableEvaluator, TableError};

@@ -1,7 +1,3 @@
-//! The NAS-Bench-201 table: the embedded copy, the evaluator, and bad table files.
-
-#![allow(clippy::unwrap_used)] // Tests fail loudly by design.
-
 use nas_core::evaluator::CollectingReporter;
 use nas_core::registry::PluginConfig;
 use nas_core::{EvalError, Evaluator, EvaluatorConfig, Fidelity, SearchSpace, Trial};
