@@ -3,5 +3,7 @@
 //! method shares one model vocabulary; until then this crate needs no tensors.
 
 pub mod nb201;
+pub mod nb201_cost;
 
 pub use nb201::{Nb201Space, Nb201SpaceConfig};
+pub use nb201_cost::{Cost, Nb201NetConfig};

@@ -175,3 +175,59 @@ fn bad_table_files_say_which_file_and_what_is_wrong() {
     let e = table_error(&write(&dir, "binary.csv", &[0xff, 0xfe, 0, 1]));
     assert!(e.contains("not UTF-8"), "{e}");
 }
+
+#[test]
+fn counted_params_and_flops_equal_the_table_for_every_cell() {
+    use nas_space::{Nb201NetConfig, nb201_cost::cost};
+    let table = Nb201Table::embedded().unwrap();
+    let net = Nb201NetConfig::default();
+    for row in table.rows() {
+        let c = cost(&row.ops, &net);
+        let e = row.entry(Dataset::Cifar10);
+        assert!(
+            (c.params_m() - e.params_m).abs() < 1e-6,
+            "{}: {} vs {}",
+            row.arch,
+            c.params_m(),
+            e.params_m
+        );
+        assert!(
+            (c.flops_m() - e.flops_m).abs() < 1e-5,
+            "{}: {} vs {}",
+            row.arch,
+            c.flops_m(),
+            e.flops_m
+        );
+    }
+    // CIFAR-100 differs only in the classifier.
+    let c100 = Nb201NetConfig {
+        classes: 100,
+        ..net
+    };
+    for row in table.rows().iter().step_by(97) {
+        let c = cost(&row.ops, &c100);
+        assert!(
+            (c.params_m() - row.entry(Dataset::Cifar100).params_m).abs() < 1e-6,
+            "{}",
+            row.arch
+        );
+    }
+    // ImageNet16-120: 16x16 inputs, 120 classes.
+    let in16 = Nb201NetConfig {
+        classes: 120,
+        input: [3, 16, 16],
+        ..net
+    };
+    for row in table.rows().iter().step_by(97) {
+        let c = cost(&row.ops, &in16);
+        let e = row.entry(Dataset::Imagenet16);
+        assert!((c.params_m() - e.params_m).abs() < 1e-6, "{}", row.arch);
+        assert!(
+            (c.flops_m() - e.flops_m).abs() < 1e-5,
+            "{}: {} vs {}",
+            row.arch,
+            c.flops_m(),
+            e.flops_m
+        );
+    }
+}
