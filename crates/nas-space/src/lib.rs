@@ -4,6 +4,8 @@
 
 pub mod nb201;
 pub mod nb201_cost;
+#[cfg(feature = "nn")]
+pub mod nn;
 
 pub use nb201::{Nb201Space, Nb201SpaceConfig};
 pub use nb201_cost::{Cost, Nb201NetConfig};

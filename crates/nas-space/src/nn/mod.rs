@@ -1,0 +1,10 @@
+//! Networks built from genotypes, and the registry of burn backends (feature `nn`).
+//!
+//! Model code is written once against burn's run-time `Device`; which backend runs it
+//! (ndarray, flex, wgpu) is a plugin chosen by name at run time.
+
+pub mod backend;
+pub mod nb201_net;
+
+pub use backend::{BackendError, BackendPlugin, backend_names, device};
+pub use nb201_net::Nb201Net;
