@@ -4,5 +4,7 @@
 
 pub mod data;
 pub mod nb201_table;
+#[cfg(feature = "train")]
+pub mod train;
 
 pub use nb201_table::{Dataset, Nb201Table, Nb201TableConfig, Nb201TableEvaluator, TableError};

@@ -4,6 +4,7 @@
 //! (ndarray, flex, wgpu) is a plugin chosen by name at run time.
 
 pub mod backend;
+pub mod init;
 pub mod nb201_net;
 
 pub use backend::{BackendError, BackendPlugin, backend_names, device};

@@ -5,14 +5,17 @@
 //! Input `[batch, channels, height, width]` as in [`Nb201NetConfig::input`]; output
 //! `[batch, classes]` logits.
 
+use super::init::SeededInit;
 use crate::nb201::EDGES;
 use crate::nb201_cost::Nb201NetConfig;
 use burn::module::Module;
+use burn::nn::Initializer;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{AvgPool2d, AvgPool2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
+use nas_core::Rng;
 
 fn conv(
     c_in: usize,
@@ -28,6 +31,7 @@ fn conv(
             padding, padding, padding, padding,
         ))
         .with_bias(false)
+        .with_initializer(Initializer::Zeros)
         .init(device)
 }
 
@@ -179,9 +183,9 @@ pub struct Nb201Net {
 }
 
 impl Nb201Net {
-    /// Builds the network of cell `ops` on `device`; weights are drawn from the device's
-    /// generator (seed it first for reproducible weights).
-    pub fn new(ops: &[u32; 6], net: &Nb201NetConfig, device: &Device) -> Self {
+    /// Builds the network of cell `ops` on `device`, its weights drawn from `seed` alone
+    /// (see [`SeededInit`]).
+    pub fn new(ops: &[u32; 6], net: &Nb201NetConfig, device: &Device, seed: u64) -> Self {
         let c = net.channels;
         let stages = (0..3)
             .map(|s| {
@@ -199,8 +203,13 @@ impl Nb201Net {
             stem_bn: BatchNormConfig::new(c).init(device),
             stages,
             last_bn: BatchNormConfig::new(4 * c).init(device),
-            classifier: LinearConfig::new(4 * c, net.classes).init(device),
+            classifier: LinearConfig::new(4 * c, net.classes)
+                .with_initializer(Initializer::Zeros)
+                .init(device),
         }
+        .map(&mut SeededInit {
+            rng: Rng::new(seed),
+        })
     }
 
     /// Trainable parameters, the count the benchmark reports.
