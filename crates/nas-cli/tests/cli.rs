@@ -7,6 +7,9 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+/// Flags that select the tabular benchmark (fast) instead of the default training.
+const TABLE: [&str; 4] = ["--strategy", "random", "--evaluator", "nb201-table"];
+
 fn nas(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_nas"))
         .args(args)
@@ -54,15 +57,19 @@ fn search_then_show_reads_it_back() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
     let o = nas(&[
-        "search",
-        "--name",
-        "s",
-        "--trials",
-        "30",
-        "--dir",
-        d,
-        "--no-progress",
-    ]);
+        &[
+            "search",
+            "--name",
+            "s",
+            "--trials",
+            "30",
+            "--dir",
+            d,
+            "--no-progress",
+        ][..],
+        &TABLE,
+    ]
+    .concat());
     let (out, err) = text(&o);
     assert!(o.status.success(), "{err}");
     assert!(out.contains("30 trials finished"), "{out}");
@@ -75,6 +82,37 @@ fn search_then_show_reads_it_back() {
     assert!(out.contains(best_arch));
     let shown = text(&nas(&["show", "s", "--dir", d])).0;
     assert!(shown.contains(best_arch));
+}
+
+#[test]
+fn the_default_search_trains_real_networks() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let o = nas(&[
+        "search",
+        "--trials",
+        "2",
+        "--set",
+        "evaluator.epochs=1",
+        "--dir",
+        d,
+        "--no-progress",
+        "--json",
+    ]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["report"]["progress"]["completed"], 2);
+    let best = &json["report"]["progress"]["best"]["outcome"]["metrics"];
+    assert!(best["valid_acc"].as_f64().unwrap() > 20.0, "{best}");
+    assert!(best["latency_ms"].as_f64().unwrap() > 0.0);
+    assert!(json["best_arch"].as_str().unwrap().contains("|+|"));
+    let list = text(&nas(&["list"])).0;
+    assert!(
+        list.contains("backends:") && list.contains("ndarray") && list.contains("flex"),
+        "{list}"
+    );
+    assert!(list.contains("train"), "{list}");
 }
 
 #[test]
@@ -131,6 +169,8 @@ fn bad_input_gets_one_clear_line() {
             "search",
             "--set",
             &format!("evaluator.table={}", missing.display()),
+            "--evaluator",
+            "nb201-table",
             "--dir",
             d,
         ]),
@@ -143,6 +183,8 @@ fn bad_input_gets_one_clear_line() {
             "search",
             "--set",
             &format!("evaluator.table={}", corrupt.display()),
+            "--evaluator",
+            "nb201-table",
             "--dir",
             d,
         ]),
@@ -151,7 +193,7 @@ fn bad_input_gets_one_clear_line() {
 
     std::fs::write(dir.path().join("junk.sqlite"), vec![b'x'; 4096]).unwrap();
     assert_clean_failure(
-        &nas(&["search", "--name", "junk", "--dir", d]),
+        &nas(&[&["search", "--name", "junk", "--dir", d][..], &TABLE].concat()),
         "not an SQLite database",
     );
     assert_clean_failure(
@@ -200,7 +242,19 @@ fn trials(dir: &str, name: &str) -> Vec<(u64, String, f64)> {
 fn a_killed_search_resumes_without_losing_or_repeating_trials() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    let common = ["--trials", "60", "--seed", "5", "--dir", d, "--no-progress"];
+    let common = [
+        "--trials",
+        "60",
+        "--seed",
+        "5",
+        "--dir",
+        d,
+        "--no-progress",
+        "--strategy",
+        "random",
+        "--evaluator",
+        "nb201-table",
+    ];
 
     let reference = nas(&[&["search", "--name", "reference"][..], &common[..]].concat());
     assert!(reference.status.success());

@@ -29,6 +29,8 @@ fn the_cli_runs_it() {
         "--dir",
         d,
         "--no-progress",
+        "--evaluator",
+        "nb201-table",
     ]);
     assert_eq!(code, ExitCode::SUCCESS);
     let state = SqliteJournal::read(&dir.path().join("mb.sqlite")).unwrap();

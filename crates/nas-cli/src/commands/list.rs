@@ -24,6 +24,9 @@ pub fn run(as_json: bool) -> Result<()> {
     let mut all = entries::<dyn SpaceConfig>()?;
     all.extend(entries::<dyn StrategyConfig>()?);
     all.extend(entries::<dyn EvaluatorConfig>()?);
+    all.extend(nas_space::nn::backend_names().into_iter().map(|b| {
+        json!({ "kind": "backend", "name": b.name, "summary": b.summary, "default_config": {} })
+    }));
     if as_json {
         println!("{}", serde_json::to_string_pretty(&all)?);
         return Ok(());

@@ -55,7 +55,10 @@ pub struct TrainConfig {
 impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
-            backend: "ndarray".into(),
+            // Measured 19x faster than ndarray on this network (one epoch of the default
+            // search: 1.1 s against 21 s, dev profile), whose pooling and convolution
+            // gradients index elementwise.
+            backend: "flex".into(),
             epochs: 4,
             batch_size: 64,
             optimizer: OptimizerKind::Sgd,
