@@ -34,10 +34,11 @@ fn main() -> Result<()> {
     let rest: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
     match args.first().map(String::as_str) {
         Some("search") => {
+            // The dev profile: dependencies are optimized there (see Cargo.toml), and it
+            // shares its build with the tests instead of compiling burn a second time.
             let mut a = vec![
                 "run",
                 "--quiet",
-                "--release",
                 "--package",
                 "nas-cli",
                 "--bin",
