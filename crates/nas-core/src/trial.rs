@@ -196,6 +196,23 @@ pub struct MetricSpec {
     pub description: Cow<'static, str>,
 }
 
+impl MetricSpec {
+    /// A spec with a static name and description, as evaluators list their metrics.
+    pub fn new(
+        name: &'static str,
+        goal: Goal,
+        role: MetricRole,
+        description: &'static str,
+    ) -> Self {
+        MetricSpec {
+            name: name.into(),
+            goal,
+            role,
+            description: description.into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum MetricRole {

@@ -415,12 +415,7 @@ pub struct Nb201TableEvaluator {
 
 impl Evaluator for Nb201TableEvaluator {
     fn metrics(&self) -> Vec<MetricSpec> {
-        let spec = |name: &'static str, goal, role, description: &'static str| MetricSpec {
-            name: name.into(),
-            goal,
-            role,
-            description: description.into(),
-        };
+        let spec = MetricSpec::new;
         use Goal::*;
         use MetricRole::*;
         vec![

@@ -157,12 +157,7 @@ impl TrainEvaluator {
 
 impl Evaluator for TrainEvaluator {
     fn metrics(&self) -> Vec<MetricSpec> {
-        let spec = |name: &'static str, goal, role, description: &'static str| MetricSpec {
-            name: name.into(),
-            goal,
-            role,
-            description: description.into(),
-        };
+        let spec = MetricSpec::new;
         use Goal::*;
         use MetricRole::*;
         vec![
