@@ -39,7 +39,7 @@ enum Command {
         json: bool,
     },
     /// Run a search (or continue one: the same experiment picks up where it stopped).
-    Search(commands::search::SearchArgs),
+    Search(Box<commands::search::SearchArgs>),
     /// Evaluate one architecture (look a cell up in a benchmark, say).
     Eval(commands::eval::EvalArgs),
     /// Summarize an experiment: counts and best trials.
@@ -77,7 +77,7 @@ where
     };
     let result = match cli.command {
         Command::List { json } => commands::list::run(json),
-        Command::Search(args) => commands::search::run(args),
+        Command::Search(args) => commands::search::run(*args),
         Command::Eval(args) => commands::eval::run(args),
         Command::Show {
             experiment,

@@ -107,6 +107,27 @@ fn the_default_search_trains_real_networks() {
     assert!(best["valid_acc"].as_f64().unwrap() > 20.0, "{best}");
     assert!(best["latency_ms"].as_f64().unwrap() > 0.0);
     assert!(json["best_arch"].as_str().unwrap().contains("|+|"));
+    let flags = nas(&[
+        "search",
+        "--trials",
+        "1",
+        "--set",
+        "evaluator.epochs=1",
+        "--backend",
+        "ndarray",
+        "--dataset",
+        "digits",
+        "--name",
+        "f",
+        "--dir",
+        d,
+        "--no-progress",
+        "--json",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&flags.stdout).unwrap();
+    assert_eq!(json["report"]["progress"]["completed"], 1);
+    let bad = nas(&["search", "--backend", "gpu-nope", "--dir", d]);
+    assert_clean_failure(&bad, "unknown backend `gpu-nope`");
     let list = text(&nas(&["list"])).0;
     assert!(
         list.contains("backends:") && list.contains("ndarray") && list.contains("flex"),

@@ -39,13 +39,13 @@ pub fn run(as_json: bool) -> Result<()> {
             println!("{}:", plural(kind));
         }
         println!(
-            "  {:<16} {}",
+            "  {:<22} {}",
             e["name"].as_str().unwrap_or(""),
             e["summary"].as_str().unwrap_or("")
         );
         let config = inline_toml(&e["default_config"]);
         if !config.is_empty() {
-            println!("  {:<16}   default: {config}", "");
+            println!("  {:<22}   default: {config}", "");
         }
     }
     Ok(())

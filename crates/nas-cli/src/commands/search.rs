@@ -25,6 +25,13 @@ pub struct SearchArgs {
     /// Evaluator plugin.
     #[arg(long)]
     evaluator: Option<String>,
+    /// The evaluator's data set (`cifar10`, `cifar100`, `imagenet16` for the table;
+    /// `digits`, `mnist`, `fashion-mnist`, `csv` for training).
+    #[arg(long)]
+    dataset: Option<String>,
+    /// The burn backend that trains networks (`flex`, `ndarray`; see `nas list`).
+    #[arg(long)]
+    backend: Option<String>,
     /// Budget: finished trials.
     #[arg(long)]
     trials: Option<u64>,
@@ -133,6 +140,17 @@ fn build_config(args: &SearchArgs) -> Result<ExperimentConfig> {
     set_plugin(&mut config, "space", &args.space);
     set_plugin(&mut config, "strategy", &args.strategy);
     set_plugin(&mut config, "evaluator", &args.evaluator);
+    if let Some(dataset) = &args.dataset {
+        // Training evaluators nest their data config; the table names its data set.
+        if config["evaluator"]["type"] == "train" {
+            config["evaluator"]["data"]["dataset"] = json!(dataset);
+        } else {
+            config["evaluator"]["dataset"] = json!(dataset);
+        }
+    }
+    if let Some(backend) = &args.backend {
+        config["evaluator"]["backend"] = json!(backend);
+    }
     if args.trials.is_some() || args.simulated_seconds.is_some() || args.wall_seconds.is_some() {
         let mut budget = json!({});
         if let Some(n) = args.trials {
