@@ -13,7 +13,9 @@ tasks:
   test              run every test of the workspace (what CI runs)
   bench [NAME]      run benchmarks: `throughput` (default: search queries/s,
                     journal on and off); `nb201 [--seeds N --trials N ...]`: every
-                    strategy under the NAS-Bench-201 protocol, with published rows
+                    strategy under the NAS-Bench-201 protocol, with published rows;
+                    `zero-cost`: each proxy's rank correlation on NAS-Bench-201;
+                    `train`: training images/s of the NB201 network per CPU backend
   ci                what CI runs: fmt check, clippy with warnings denied, tests";
 
 fn cargo(args: &[&str]) -> Result<()> {
@@ -57,20 +59,29 @@ fn main() -> Result<()> {
         Some("bench") => match rest.first().copied().unwrap_or("throughput") {
             "throughput" => cargo(&["bench", "--package", "nas-bench", "--bench", "throughput"]),
             "nb201" => {
-                let mut a = vec![
-                    "run",
-                    "--quiet",
-                    "--release",
-                    "--package",
-                    "nas-bench",
-                    "--bin",
-                    "nb201",
-                    "--",
-                ];
+                let mut a = vec!["run", "--quiet", "--release", "--package", "nas-bench"];
+                a.extend(["--bin", "nb201", "--"]);
                 a.extend(&rest[1..]);
                 cargo(&a)
             }
-            other => bail!("unknown benchmark `{other}`; available: throughput, nb201"),
+            // The tensor benchmarks run in the dev profile, whose dependencies (burn) are
+            // optimized at opt-level 2: they share the test build instead of compiling
+            // burn a second time in release (about 9 minutes here). The time goes to
+            // burn's kernels, which that profile optimizes.
+            name @ ("zero-cost" | "train") => {
+                let bin = if name == "train" {
+                    "train"
+                } else {
+                    "zero_cost"
+                };
+                let mut a = vec!["run", "--quiet", "--package", "nas-bench"];
+                a.extend(["--bin", bin, "--"]);
+                a.extend(&rest[1..]);
+                cargo(&a)
+            }
+            other => {
+                bail!("unknown benchmark `{other}`; available: throughput, nb201, zero-cost, train")
+            }
         },
         Some("ci") => {
             cargo(&["fmt", "--all", "--check"])?;

@@ -11,6 +11,9 @@ use nas_eval as _;
 use nas_space::Nb201NetConfig;
 use nas_space::nn::{Nb201Net, device};
 
+#[path = "backend/zero_cost.rs"]
+mod zero_cost;
+
 #[test]
 fn flex_and_ndarray_agree_on_the_same_network() {
     let net = Nb201NetConfig {

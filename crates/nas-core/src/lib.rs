@@ -20,6 +20,7 @@ pub mod rng;
 pub mod runner;
 pub mod search;
 pub mod space;
+pub mod stats;
 pub mod strategy;
 pub mod trial;
 

@@ -6,5 +6,7 @@ pub mod data;
 pub mod nb201_table;
 #[cfg(feature = "train")]
 pub mod train;
+#[cfg(feature = "train")]
+pub mod zero_cost;
 
 pub use nb201_table::{Dataset, Nb201Table, Nb201TableConfig, Nb201TableEvaluator, TableError};

@@ -26,7 +26,7 @@ pub struct FitOutcome {
 }
 
 /// Images `indices` of `set` as a `[batch, c, h, w]` tensor and their labels.
-fn batch(set: &Images, indices: &[usize], device: &Device) -> (Tensor<4>, Tensor<1, Int>) {
+pub fn batch(set: &Images, indices: &[usize], device: &Device) -> (Tensor<4>, Tensor<1, Int>) {
     let mut pixels = Vec::with_capacity(indices.len() * set.image_size());
     let mut labels = Vec::with_capacity(indices.len());
     for &i in indices {

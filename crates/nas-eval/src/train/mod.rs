@@ -8,7 +8,7 @@
 
 mod fit;
 
-pub use fit::{FitOutcome, fit};
+pub use fit::{FitOutcome, batch, fit};
 
 use crate::data::{DataConfig, Splits};
 use nas_core::evaluator::SIMULATED_SECONDS;

@@ -37,27 +37,41 @@ fn conv(
 
 /// Trainable parameters of a batch norm: its affine weight and bias. (burn's
 /// `num_params` also counts the running mean and variance.)
-fn bn_params(bn: &BatchNorm) -> usize {
-    bn.gamma.lazy_shape().num_elements() + bn.beta.lazy_shape().num_elements()
+fn bn_params(bn: &Option<BatchNorm>) -> usize {
+    bn.as_ref().map_or(0, |bn| {
+        bn.gamma.lazy_shape().num_elements() + bn.beta.lazy_shape().num_elements()
+    })
+}
+
+/// A batch norm of `channels`, or none in the normalization-free variant.
+fn batch_norm(channels: usize, with_bn: bool, device: &Device) -> Option<BatchNorm> {
+    with_bn.then(|| BatchNormConfig::new(channels).init(device))
+}
+
+fn maybe_bn(bn: &Option<BatchNorm>, x: Tensor<4>) -> Tensor<4> {
+    match bn {
+        Some(bn) => bn.forward(x),
+        None => x,
+    }
 }
 
 /// ReLU, convolution, batch norm: NB201's `nor_conv` and the reduction block's halves.
 #[derive(Module, Debug)]
 pub struct ReluConvBn {
     conv: Conv2d,
-    bn: BatchNorm,
+    bn: Option<BatchNorm>,
 }
 
 impl ReluConvBn {
-    fn new(c_in: usize, c_out: usize, k: usize, stride: usize, device: &Device) -> Self {
+    fn new(c_in: usize, c_out: usize, k: usize, stride: usize, bn: bool, device: &Device) -> Self {
         ReluConvBn {
             conv: conv(c_in, c_out, k, stride, k / 2, device),
-            bn: BatchNormConfig::new(c_out).init(device),
+            bn: batch_norm(c_out, bn, device),
         }
     }
 
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        self.bn.forward(self.conv.forward(relu(x)))
+        maybe_bn(&self.bn, self.conv.forward(relu(x)))
     }
 
     fn trainable_params(&self) -> usize {
@@ -93,7 +107,7 @@ pub struct Cell {
 }
 
 impl Cell {
-    fn new(ops: &[u32; 6], channels: usize, device: &Device) -> Self {
+    fn new(ops: &[u32; 6], channels: usize, bn: bool, device: &Device) -> Self {
         let edges = EDGES
             .iter()
             .zip(ops)
@@ -102,8 +116,8 @@ impl Cell {
                 from,
                 to,
                 conv: match op {
-                    2 => Some(ReluConvBn::new(channels, channels, 1, 1, device)),
-                    3 => Some(ReluConvBn::new(channels, channels, 3, 1, device)),
+                    2 => Some(ReluConvBn::new(channels, channels, 1, 1, bn, device)),
+                    3 => Some(ReluConvBn::new(channels, channels, 3, 1, bn, device)),
                     _ => None,
                 },
                 pool: (op == 4).then(|| {
@@ -148,10 +162,10 @@ pub struct Reduction {
 }
 
 impl Reduction {
-    fn new(c_in: usize, c_out: usize, device: &Device) -> Self {
+    fn new(c_in: usize, c_out: usize, bn: bool, device: &Device) -> Self {
         Reduction {
-            conv_a: ReluConvBn::new(c_in, c_out, 3, 2, device),
-            conv_b: ReluConvBn::new(c_out, c_out, 3, 1, device),
+            conv_a: ReluConvBn::new(c_in, c_out, 3, 2, bn, device),
+            conv_b: ReluConvBn::new(c_out, c_out, 3, 1, bn, device),
             shortcut_pool: AvgPool2dConfig::new([2, 2]).with_strides([2, 2]).init(),
             shortcut_conv: conv(c_in, c_out, 1, 1, 0, device),
         }
@@ -176,9 +190,9 @@ pub struct Stage {
 #[derive(Module, Debug)]
 pub struct Nb201Net {
     stem: Conv2d,
-    stem_bn: BatchNorm,
+    stem_bn: Option<BatchNorm>,
     stages: Vec<Stage>,
-    last_bn: BatchNorm,
+    last_bn: Option<BatchNorm>,
     classifier: Linear,
 }
 
@@ -186,23 +200,39 @@ impl Nb201Net {
     /// Builds the network of cell `ops` on `device`, its weights drawn from `seed` alone
     /// (see [`SeededInit`]).
     pub fn new(ops: &[u32; 6], net: &Nb201NetConfig, device: &Device, seed: u64) -> Self {
+        Self::build(ops, net, device, seed, true)
+    }
+
+    /// The same network without any batch norm, as synflow scores it (Tanaka et al.
+    /// 2020; Abdelfattah et al. 2021 build NB201 cells with `bn=False` for it): with batch
+    /// norm, the all-ones input would be normalized away.
+    pub fn without_batch_norm(
+        ops: &[u32; 6],
+        net: &Nb201NetConfig,
+        device: &Device,
+        seed: u64,
+    ) -> Self {
+        Self::build(ops, net, device, seed, false)
+    }
+
+    fn build(ops: &[u32; 6], net: &Nb201NetConfig, device: &Device, seed: u64, bn: bool) -> Self {
         let c = net.channels;
         let stages = (0..3)
             .map(|s| {
                 let channels = c << s;
                 Stage {
-                    reduction: (s > 0).then(|| Reduction::new(channels / 2, channels, device)),
+                    reduction: (s > 0).then(|| Reduction::new(channels / 2, channels, bn, device)),
                     cells: (0..net.cells_per_stage)
-                        .map(|_| Cell::new(ops, channels, device))
+                        .map(|_| Cell::new(ops, channels, bn, device))
                         .collect(),
                 }
             })
             .collect();
         Nb201Net {
             stem: conv(net.input[0], c, 3, 1, 1, device),
-            stem_bn: BatchNormConfig::new(c).init(device),
+            stem_bn: batch_norm(c, bn, device),
             stages,
-            last_bn: BatchNormConfig::new(4 * c).init(device),
+            last_bn: batch_norm(4 * c, bn, device),
             classifier: LinearConfig::new(4 * c, net.classes)
                 .with_initializer(Initializer::Zeros)
                 .init(device),
@@ -234,7 +264,7 @@ impl Nb201Net {
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        let mut x = self.stem_bn.forward(self.stem.forward(x));
+        let mut x = maybe_bn(&self.stem_bn, self.stem.forward(x));
         for stage in &self.stages {
             if let Some(r) = &stage.reduction {
                 x = r.forward(x);
@@ -243,7 +273,7 @@ impl Nb201Net {
                 x = cell.forward(x);
             }
         }
-        let x = relu(self.last_bn.forward(x));
+        let x = relu(maybe_bn(&self.last_bn, x));
         // Global average pooling over height and width.
         let pooled: Tensor<2> = x.mean_dim(3).mean_dim(2).flatten(1, 3);
         self.classifier.forward(pooled)

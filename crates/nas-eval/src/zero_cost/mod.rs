@@ -1,0 +1,249 @@
+//! Zero-cost proxies as an evaluator: score an architecture from its untrained network in
+//! one forward and backward pass, instead of training it (Abdelfattah et al. 2021).
+//!
+//! A proxy is only as good as its rank correlation with trained accuracy:
+//! `cargo xtask bench zero-cost` measures that on NAS-Bench-201.
+
+mod eigen;
+mod proxies;
+
+pub use eigen::symmetric_eigenvalues;
+pub use proxies::{JACOB_COV_UNDEFINED, gradient_scores, jacob_cov, synflow};
+
+use crate::data::{DataConfig, Splits};
+use crate::train::batch;
+use nas_core::evaluator::SIMULATED_SECONDS;
+use nas_core::registry::{ConfigError, EvaluatorConfig};
+use nas_core::{
+    EvalError, Evaluator, Goal, MetricRole, MetricSpec, Metrics, Reporter, Rng, SearchSpace, Trial,
+};
+use nas_space::{Nb201NetConfig, Nb201Space};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Which proxy scores the architecture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Proxy {
+    /// No data: an all-ones input to the network without batch norm.
+    Synflow,
+    GradNorm,
+    Snip,
+    JacobCov,
+    /// Parameter count: the baseline a proxy has to beat.
+    Params,
+    /// FLOPs of one forward pass: the other structural baseline.
+    Flops,
+}
+
+impl Proxy {
+    pub const ALL: [Proxy; 6] = [
+        Proxy::Synflow,
+        Proxy::GradNorm,
+        Proxy::Snip,
+        Proxy::JacobCov,
+        Proxy::Params,
+        Proxy::Flops,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Proxy::Synflow => "synflow",
+            Proxy::GradNorm => "grad_norm",
+            Proxy::Snip => "snip",
+            Proxy::JacobCov => "jacob_cov",
+            Proxy::Params => "params",
+            Proxy::Flops => "flops",
+        }
+    }
+
+    /// Whether the proxy looks at images (the others need only the input shape).
+    pub fn needs_data(self) -> bool {
+        matches!(self, Proxy::GradNorm | Proxy::Snip | Proxy::JacobCov)
+    }
+}
+
+/// Config of the `zero-cost` evaluator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ZeroCostConfig {
+    pub proxy: Proxy,
+    /// A registered backend (`flex`, `ndarray`...).
+    pub backend: String,
+    /// Channels of the first stage (`C`); NB201's own network has 16.
+    pub channels: usize,
+    /// Cells per stage (`N`); NB201's own network has 5.
+    pub cells_per_stage: usize,
+    /// Input `[channels, height, width]` and classes of the data-free proxies (synflow,
+    /// params, FLOPs); CIFAR-10's by default. The data-based proxies take the data's.
+    pub input: [usize; 3],
+    pub classes: usize,
+    /// Images in the one minibatch the data-based proxies look at.
+    pub batch_size: usize,
+    /// The data of the data-based proxies (read only for them).
+    pub data: DataConfig,
+}
+
+impl Default for ZeroCostConfig {
+    fn default() -> Self {
+        let net = Nb201NetConfig::default();
+        ZeroCostConfig {
+            proxy: Proxy::Synflow,
+            backend: "flex".into(),
+            channels: net.channels,
+            cells_per_stage: net.cells_per_stage,
+            input: net.input,
+            classes: net.classes,
+            batch_size: 64,
+            data: DataConfig::default(),
+        }
+    }
+}
+
+impl EvaluatorConfig for ZeroCostConfig {
+    fn build(&self, space: &Arc<dyn SearchSpace>) -> Result<Arc<dyn Evaluator>, ConfigError> {
+        let field = |f: &str, why: &str| Err(ConfigError::field("zero-cost", f, why));
+        if space.name() != "nb201" {
+            return Err(ConfigError(format!(
+                "scores networks of the `nb201` space, not `{}`",
+                space.name()
+            )));
+        }
+        if self.channels == 0 || self.cells_per_stage == 0 {
+            return field(
+                "channels",
+                "channels and cells_per_stage must be at least 1",
+            );
+        }
+        if self.input.contains(&0) || self.classes == 0 {
+            return field("input", "input dimensions and classes must be at least 1");
+        }
+        if self.batch_size < 2 {
+            return field(
+                "batch_size",
+                "must be at least 2 (jacob_cov correlates images)",
+            );
+        }
+        nas_space::nn::device(&self.backend).map_err(|e| ConfigError(e.to_string()))?;
+        let splits = if self.proxy.needs_data() {
+            Some(Arc::new(
+                self.data.load().map_err(|e| ConfigError(e.to_string()))?,
+            ))
+        } else {
+            None
+        };
+        Ok(Arc::new(ZeroCostEvaluator {
+            config: self.clone(),
+            splits,
+        }))
+    }
+}
+
+nas_core::register!(
+    dyn EvaluatorConfig,
+    ZeroCostConfig,
+    "zero-cost",
+    "Scores the untrained network with a zero-cost proxy (synflow, grad_norm, snip, jacob_cov, params, flops)."
+);
+
+/// Scores trials' networks with one proxy.
+#[derive(Debug)]
+pub struct ZeroCostEvaluator {
+    pub config: ZeroCostConfig,
+    /// Loaded for the data-based proxies only.
+    pub splits: Option<Arc<Splits>>,
+}
+
+impl ZeroCostEvaluator {
+    fn net_config(&self) -> Nb201NetConfig {
+        let (input, classes) = match &self.splits {
+            Some(s) => (
+                [s.train.channels, s.train.height, s.train.width],
+                s.train.classes,
+            ),
+            None => (self.config.input, self.config.classes),
+        };
+        Nb201NetConfig {
+            channels: self.config.channels,
+            cells_per_stage: self.config.cells_per_stage,
+            input,
+            classes,
+        }
+    }
+}
+
+impl Evaluator for ZeroCostEvaluator {
+    fn metrics(&self) -> Vec<MetricSpec> {
+        use Goal::*;
+        use MetricRole::*;
+        vec![
+            MetricSpec::new(
+                "score",
+                Maximize,
+                Objective,
+                "the proxy's score of the untrained network (larger: predicted better)",
+            ),
+            MetricSpec::new("params_m", Minimize, Cost, "trainable parameters, millions"),
+            MetricSpec::new(
+                "flops_m",
+                Minimize,
+                Cost,
+                "FLOPs of one forward pass, millions",
+            ),
+            MetricSpec::new(
+                SIMULATED_SECONDS,
+                Minimize,
+                Cost,
+                "wall-clock seconds of scoring (real, not modelled)",
+            ),
+        ]
+    }
+
+    fn evaluate(&self, trial: &Trial, _reporter: &mut dyn Reporter) -> Result<Metrics, EvalError> {
+        let started = Instant::now();
+        let ops = Nb201Space::new()
+            .ops(&trial.genotype)
+            .map_err(|e| EvalError::Failed(e.to_string()))?;
+        let device = nas_space::nn::device(&self.config.backend)
+            .map_err(|e| EvalError::Fatal(e.to_string()))?;
+        let net = self.net_config();
+        let cost = nas_space::nb201_cost::cost(&ops, &net);
+        let score = match (self.config.proxy, &self.splits) {
+            (Proxy::Synflow, _) => synflow(&ops, &net, &device, trial.seed),
+            (Proxy::Params, _) => cost.params as f64,
+            (Proxy::Flops, _) => cost.flops as f64,
+            (proxy, Some(splits)) => {
+                // The minibatch is drawn from the training split with the trial's seed.
+                let train = &splits.train;
+                let mut indices: Vec<usize> = (0..train.len()).collect();
+                Rng::new(trial.seed ^ 0x2e70_c057).shuffle(&mut indices);
+                indices.truncate(self.config.batch_size.min(train.len()));
+                let (x, y) = batch(train, &indices, &device);
+                match proxy {
+                    Proxy::JacobCov => jacob_cov(&ops, &net, x, &device, trial.seed),
+                    Proxy::GradNorm => gradient_scores(&ops, &net, x, y, &device, trial.seed).0,
+                    _ => gradient_scores(&ops, &net, x, y, &device, trial.seed).1,
+                }
+            }
+            (proxy, None) => {
+                return Err(EvalError::Fatal(format!(
+                    "{} needs data, and none was loaded",
+                    proxy.name()
+                )));
+            }
+        };
+        if !score.is_finite() {
+            return Err(EvalError::Failed(format!(
+                "{} gave a non-finite score ({score})",
+                self.config.proxy.name()
+            )));
+        }
+        let mut m = Metrics::with_capacity(4);
+        m.set("score", score);
+        m.set("params_m", cost.params as f64 / 1e6);
+        m.set("flops_m", cost.flops_m());
+        m.set(SIMULATED_SECONDS, started.elapsed().as_secs_f64());
+        Ok(m)
+    }
+}
