@@ -17,7 +17,7 @@ use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 use nas_core::Rng;
 
-fn conv(
+pub(crate) fn conv(
     c_in: usize,
     c_out: usize,
     k: usize,
@@ -37,7 +37,7 @@ fn conv(
 
 /// Trainable parameters of a batch norm: its affine weight and bias. (burn's
 /// `num_params` also counts the running mean and variance.)
-fn bn_params(bn: &BatchNorm) -> usize {
+pub(crate) fn bn_params(bn: &BatchNorm) -> usize {
     bn.gamma.lazy_shape().num_elements() + bn.beta.lazy_shape().num_elements()
 }
 
