@@ -1,11 +1,24 @@
-//! Search spaces. Each space is a plugin registered by name; the NAS-Bench-201 cell space
-//! is the first. Spaces will also build their networks and supernets here, so that every
-//! method shares one model vocabulary; until then this crate needs no tensors.
+//! Search spaces. Each space is a plugin registered by name: NAS-Bench-201 cells
+//! (`nb201`), chain-structured CNNs (`chain-cnn`) and MLPs (`mlp`). Each has a tensor-free
+//! decoded architecture with a cost model here, and (feature `nn`) its burn network, so
+//! every method shares one model vocabulary; without `nn` this crate needs no tensors.
 
+pub mod arch;
+pub mod chain_cnn;
+pub mod chain_cnn_cost;
+pub mod chain_cnn_space;
+pub mod mlp;
+pub mod mlp_cost;
+pub mod mlp_space;
 pub mod nb201;
 pub mod nb201_cost;
 #[cfg(feature = "nn")]
 pub mod nn;
 
+pub use arch::Architecture;
+pub use chain_cnn::{ChainArch, ChainLayer};
+pub use chain_cnn_space::{ChainCnnSpace, ChainCnnSpaceConfig};
+pub use mlp::{Activation, MlpArch};
+pub use mlp_space::{MlpSpace, MlpSpaceConfig};
 pub use nb201::{Nb201Space, Nb201SpaceConfig};
 pub use nb201_cost::{Cost, Nb201NetConfig};

@@ -51,15 +51,15 @@ pub struct Cost {
 }
 
 impl Cost {
-    fn conv(&mut self, c_in: usize, c_out: usize, k: usize, out_h: usize, out_w: usize) {
+    pub(crate) fn conv(&mut self, c_in: usize, c_out: usize, k: usize, out_h: usize, out_w: usize) {
         let weights = (c_in * c_out * k * k) as u64;
         self.params += weights;
         self.flops += weights * (out_h * out_w) as u64;
     }
-    fn batch_norm(&mut self, c: usize) {
+    pub(crate) fn batch_norm(&mut self, c: usize) {
         self.params += 2 * c as u64;
     }
-    fn linear(&mut self, c_in: usize, c_out: usize) {
+    pub(crate) fn linear(&mut self, c_in: usize, c_out: usize) {
         let weights = (c_in * c_out) as u64;
         self.params += weights + c_out as u64;
         self.flops += weights + c_out as u64;

@@ -9,8 +9,8 @@ use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamConfig, GradientsParams, SgdConfig};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use nas_core::{Control, EvalError, Metrics, Reporter, Rng};
-use nas_space::Nb201NetConfig;
-use nas_space::nn::Nb201Net;
+use nas_space::nn::Network;
+use nas_space::{Architecture, Nb201NetConfig};
 use std::time::Instant;
 
 /// What a training run measured.
@@ -41,7 +41,7 @@ pub fn batch(set: &Images, indices: &[usize], device: &Device) -> (Tensor<4>, Te
 }
 
 /// Accuracy (%) and mean cross-entropy of `model` on `set`.
-fn assess(model: &Nb201Net, set: &Images, device: &Device) -> (f64, f64) {
+fn assess(model: &Network, set: &Images, device: &Device) -> (f64, f64) {
     let loss_fn = CrossEntropyLossConfig::new().init(device);
     let all: Vec<usize> = (0..set.len()).collect();
     let (mut correct, mut loss_sum) = (0i64, 0f64);
@@ -62,14 +62,14 @@ pub fn cosine(peak: f64, step: usize, total: usize) -> f64 {
     peak * 0.5 * (1.0 + (std::f64::consts::PI * step as f64 / total.max(1) as f64).cos())
 }
 
-/// Trains the network of `ops` and measures it.
+/// Trains the network of `arch` and measures it.
 ///
 /// # Errors
 /// [`EvalError::Failed`] when the loss stops being finite, [`EvalError::Pruned`] when the
 /// reporter stops the run.
 #[allow(clippy::too_many_arguments)]
 pub fn fit(
-    ops: &[u32; 6],
+    arch: &Architecture,
     net: &Nb201NetConfig,
     config: &TrainConfig,
     splits: &Splits,
@@ -80,9 +80,12 @@ pub fn fit(
     reporter: &mut dyn Reporter,
 ) -> Result<FitOutcome, EvalError> {
     let train_device = device.clone().autodiff();
-    let mut model = Nb201Net::new(ops, net, &train_device, seed);
+    let mut model = Network::new(arch, net, &train_device, seed);
     let params = model.trainable_params();
     let mut rng = Rng::new(seed ^ 0xda7a_0dde_5eed);
+    // Dropout masks get their own stream, so networks without dropout (NB201) see exactly
+    // the data order they saw before MLPs existed.
+    let mut dropout_rng = Rng::new(seed ^ 0xd209_0075_eed5);
     let train = &splits.train;
     let mut subset: Vec<usize> = (0..train.len()).collect();
     rng.shuffle(&mut subset);
@@ -116,7 +119,7 @@ pub fn fit(
         let mut loss_sum = 0f64;
         for chunk in subset.chunks(config.batch_size) {
             let (x, y) = batch(train, chunk, &train_device);
-            let loss = loss_fn.forward(model.forward(x), y);
+            let loss = loss_fn.forward(model.forward_train(x, &mut dropout_rng), y);
             let value: f32 = loss.clone().into_scalar();
             if !value.is_finite() {
                 return Err(EvalError::Failed(format!(
@@ -161,7 +164,7 @@ pub fn fit(
 }
 
 /// Median time of a one-image forward pass, in milliseconds, over 11 runs after a warm-up.
-fn latency_ms(model: &Nb201Net, set: &Images, device: &Device) -> f64 {
+fn latency_ms(model: &Network, set: &Images, device: &Device) -> f64 {
     if set.is_empty() {
         return f64::NAN;
     }

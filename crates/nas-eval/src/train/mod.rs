@@ -1,5 +1,6 @@
-//! The training evaluator: builds the trial's network, trains it on real data for the
-//! trial's fidelity, and reports validation accuracy each epoch (so a pruner can stop it),
+//! The training evaluator: builds the trial's network (NB201 cell, chain CNN or MLP,
+//! whichever space the experiment searches), trains it on real data for the trial's
+//! fidelity, and reports validation accuracy each epoch (so a pruner can stop it),
 //! then validation and test accuracy, loss, parameters, FLOPs, inference latency and wall
 //! time. A run whose loss diverges is a failed trial; the search goes on.
 //!
@@ -16,7 +17,7 @@ use nas_core::registry::{ConfigError, EvaluatorConfig};
 use nas_core::{
     EvalError, Evaluator, Goal, MetricRole, MetricSpec, Metrics, Reporter, SearchSpace, Trial,
 };
-use nas_space::{Nb201NetConfig, Nb201Space};
+use nas_space::{Architecture, Nb201NetConfig};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -43,9 +44,10 @@ pub struct TrainConfig {
     pub learning_rate: f64,
     pub momentum: f64,
     pub weight_decay: f64,
-    /// Channels of the first stage (`C`); a trial's `width` fidelity overrides it.
+    /// Channels of the first stage (`C`) of NB201 networks; a trial's `width` fidelity
+    /// overrides it. Chain CNNs and MLPs take their widths from the genotype.
     pub channels: usize,
-    /// Cells per stage (`N`).
+    /// Cells per stage (`N`) of NB201 networks.
     pub cells_per_stage: usize,
     /// Share of the training split used when the trial's fidelity does not set it.
     pub data_fraction: f64,
@@ -109,9 +111,10 @@ impl TrainConfig {
 impl EvaluatorConfig for TrainConfig {
     fn build(&self, space: &Arc<dyn SearchSpace>) -> Result<Arc<dyn Evaluator>, ConfigError> {
         self.check()?;
-        if space.name() != "nb201" {
+        if !Architecture::supports(space.name()) {
             return Err(ConfigError(format!(
-                "trains networks of the `nb201` space, not `{}`",
+                "trains networks of the spaces {}, not `{}`",
+                nas_space::arch::SPACES.join(", "),
                 space.name()
             )));
         }
@@ -119,6 +122,7 @@ impl EvaluatorConfig for TrainConfig {
         nas_space::nn::device(&self.backend).map_err(|e| ConfigError(e.to_string()))?;
         let splits = self.data.load().map_err(|e| ConfigError(e.to_string()))?;
         Ok(Arc::new(TrainEvaluator {
+            space: Arc::clone(space),
             config: self.clone(),
             splits: Arc::new(splits),
         }))
@@ -129,18 +133,21 @@ nas_core::register!(
     dyn EvaluatorConfig,
     TrainConfig,
     "train",
-    "Trains the cell's network on real data (digits, MNIST, Fashion-MNIST, CSV) on a burn backend."
+    "Trains the trial's network (nb201, chain-cnn, mlp) on real data (digits, MNIST, Fashion-MNIST, CSV) on a burn backend."
 );
 
 /// Trains trials' networks.
 #[derive(Debug)]
 pub struct TrainEvaluator {
+    /// The space whose genotypes the trials carry: it decodes them into architectures.
+    pub space: Arc<dyn SearchSpace>,
     pub config: TrainConfig,
     pub splits: Arc<Splits>,
 }
 
 impl TrainEvaluator {
-    /// The network shape for a trial (its width fidelity, the data's shape).
+    /// The network shape for a trial (its width fidelity, the data's shape); the channels
+    /// and cells per stage concern NB201 networks only.
     pub fn net_config(&self, trial: &Trial) -> Nb201NetConfig {
         let t = &self.splits.train;
         Nb201NetConfig {
@@ -209,8 +216,7 @@ impl Evaluator for TrainEvaluator {
     }
 
     fn evaluate(&self, trial: &Trial, reporter: &mut dyn Reporter) -> Result<Metrics, EvalError> {
-        let ops = Nb201Space::new()
-            .ops(&trial.genotype)
+        let arch = Architecture::decode(self.space.as_ref(), &trial.genotype)
             .map_err(|e| EvalError::Failed(e.to_string()))?;
         let device = nas_space::nn::device(&self.config.backend)
             .map_err(|e| EvalError::Fatal(e.to_string()))?;
@@ -226,7 +232,7 @@ impl Evaluator for TrainEvaluator {
         }
         let net = self.net_config(trial);
         let out = fit(
-            &ops,
+            &arch,
             &net,
             &self.config,
             &self.splits,
@@ -236,7 +242,7 @@ impl Evaluator for TrainEvaluator {
             &device,
             reporter,
         )?;
-        let cost = nas_space::nb201_cost::cost(&ops, &net);
+        let cost = arch.cost(&net);
         let mut m = Metrics::with_capacity(9);
         m.set("valid_acc", out.valid_acc);
         m.set("valid_loss", out.valid_loss);

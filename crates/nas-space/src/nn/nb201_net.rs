@@ -17,7 +17,7 @@ use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 use nas_core::Rng;
 
-fn conv(
+pub(crate) fn conv(
     c_in: usize,
     c_out: usize,
     k: usize,
@@ -37,10 +37,13 @@ fn conv(
 
 /// Trainable parameters of a batch norm: its affine weight and bias. (burn's
 /// `num_params` also counts the running mean and variance.)
-fn bn_params(bn: &Option<BatchNorm>) -> usize {
-    bn.as_ref().map_or(0, |bn| {
-        bn.gamma.lazy_shape().num_elements() + bn.beta.lazy_shape().num_elements()
-    })
+pub(crate) fn bn_params(bn: &BatchNorm) -> usize {
+    bn.gamma.lazy_shape().num_elements() + bn.beta.lazy_shape().num_elements()
+}
+
+/// [`bn_params`] of a batch norm that the normalization-free variant leaves out.
+fn optional_bn_params(bn: &Option<BatchNorm>) -> usize {
+    bn.as_ref().map_or(0, bn_params)
 }
 
 /// A batch norm of `channels`, or none in the normalization-free variant.
@@ -75,7 +78,7 @@ impl ReluConvBn {
     }
 
     fn trainable_params(&self) -> usize {
-        self.conv.num_params() + bn_params(&self.bn)
+        self.conv.num_params() + optional_bn_params(&self.bn)
     }
 }
 
@@ -244,7 +247,7 @@ impl Nb201Net {
 
     /// Trainable parameters, the count the benchmark reports.
     pub fn trainable_params(&self) -> usize {
-        let mut n = self.stem.num_params() + bn_params(&self.stem_bn);
+        let mut n = self.stem.num_params() + optional_bn_params(&self.stem_bn);
         for stage in &self.stages {
             if let Some(r) = &stage.reduction {
                 n += r.conv_a.trainable_params()
@@ -260,7 +263,7 @@ impl Nb201Net {
                     .sum::<usize>();
             }
         }
-        n + bn_params(&self.last_bn) + self.classifier.num_params()
+        n + optional_bn_params(&self.last_bn) + self.classifier.num_params()
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {

@@ -1,7 +1,5 @@
 //! Properties of the NAS-Bench-201 space.
 
-#![allow(clippy::unwrap_used)] // Tests fail loudly by design.
-
 use nas_core::{Genotype, Rng, SearchSpace};
 use nas_space::Nb201Space;
 use nas_space::nb201::SIZE;

@@ -1,0 +1,168 @@
+//! The training evaluator with every space it knows: chain CNNs and MLPs are built with
+//! as many parameters as their cost models count, train on the embedded digits, and an
+//! unknown space is refused.
+
+use nas_backend_flex as _;
+use nas_backend_ndarray as _;
+use nas_core::evaluator::CollectingReporter;
+use nas_core::registry::PluginConfig;
+use nas_core::{
+    Decision, Evaluator, EvaluatorConfig, Fidelity, Rng, SearchSpace, SpaceConfig, Trial,
+};
+use nas_space::nn::{Network, device};
+use nas_space::{Architecture, Nb201NetConfig};
+use std::sync::Arc;
+
+fn space(json: serde_json::Value) -> Arc<dyn SearchSpace> {
+    PluginConfig::<dyn SpaceConfig>::from_value(json)
+        .unwrap()
+        .config
+        .build()
+        .unwrap()
+}
+
+/// A tiny chain CNN space: 4 layers, 4 or 8 filters.
+fn tiny_chain() -> Arc<dyn SearchSpace> {
+    space(serde_json::json!({
+        "type": "chain-cnn", "layers": 4, "filters": [4, 8], "kernels": [1, 3, 5], "strides": [1, 2]
+    }))
+}
+
+fn tiny_mlp() -> Arc<dyn SearchSpace> {
+    space(serde_json::json!({
+        "type": "mlp", "max_layers": 3, "widths": [16, 32], "dropouts": [0.0, 0.2]
+    }))
+}
+
+fn evaluator(space: &Arc<dyn SearchSpace>, fields: serde_json::Value) -> Arc<dyn Evaluator> {
+    let mut v = serde_json::json!({"type": "train", "epochs": 4, "learning_rate": 0.1});
+    for (k, x) in fields.as_object().unwrap() {
+        v[k] = x.clone();
+    }
+    let config = PluginConfig::<dyn EvaluatorConfig>::from_value(v).unwrap();
+    config.config.build(space).unwrap()
+}
+
+fn trial(space: &dyn SearchSpace, text: &str, seed: u64) -> Trial {
+    Trial {
+        id: 0,
+        genotype: space.parse(text).unwrap(),
+        fidelity: Fidelity::default(),
+        seed,
+    }
+}
+
+#[test]
+fn built_networks_have_the_counted_parameters() {
+    let d = device("flex").unwrap();
+    let net = Nb201NetConfig {
+        input: [1, 8, 8],
+        classes: 10,
+        ..Nb201NetConfig::default()
+    };
+    let mut rng = Rng::new(2026);
+    let spaces = [
+        space(serde_json::json!({"type": "chain-cnn"})),
+        tiny_chain(),
+        space(serde_json::json!({"type": "mlp"})),
+        tiny_mlp(),
+    ];
+    for s in &spaces {
+        for _ in 0..25 {
+            let g = s.sample(&mut rng);
+            let arch = Architecture::decode(s.as_ref(), &g).unwrap();
+            let model = Network::new(&arch, &net, &d, 1);
+            let cost = arch.cost(&net);
+            assert_eq!(
+                model.trainable_params() as u64,
+                cost.params,
+                "{}: {}",
+                s.name(),
+                s.render(&g)
+            );
+        }
+    }
+}
+
+#[test]
+fn chains_with_skips_across_strides_run_forward() {
+    let d = device("flex").unwrap();
+    let s = tiny_chain();
+    let net = Nb201NetConfig {
+        input: [1, 8, 8],
+        classes: 10,
+        ..Nb201NetConfig::default()
+    };
+    // Layer 2 reads 8x8 (layer 0) and 4x4 (layer 1) maps; layer 3 reads the image size
+    // chain 8 -> 4 -> 2 and layer 0 again.
+    let g = s.parse("f4k3s1|f8k3s2|f4k5s2<0,1|f8k1s1<0,2").unwrap();
+    let arch = Architecture::decode(s.as_ref(), &g).unwrap();
+    let model = Network::new(&arch, &net, &d, 3);
+    let x = burn::tensor::Tensor::<4>::ones([3, 1, 8, 8], &d);
+    assert_eq!(model.forward(x).dims(), [3, 10]);
+}
+
+#[test]
+fn chain_cnns_and_mlps_learn_the_digits() {
+    for (s, text) in [
+        (tiny_chain(), "f8k3s1|f8k3s2|f8k3s1<0,1|f8k1s1"),
+        (tiny_mlp(), "32-16:relu:0.2"),
+    ] {
+        let e = evaluator(&s, serde_json::json!({}));
+        let mut reports = CollectingReporter::default();
+        let m = e
+            .evaluate(&trial(s.as_ref(), text, 5), &mut reports)
+            .unwrap();
+        assert_eq!(reports.reports.len(), 4, "{text}: one report per epoch");
+        let loss = m.get("valid_loss").unwrap();
+        assert!(loss.is_finite(), "{text}: {m:?}");
+        // Chance is 10% on ten balanced classes.
+        assert!(m.get("valid_acc").unwrap() > 30.0, "{text}: {m:?}");
+        let g = s.parse(text).unwrap();
+        let net = Nb201NetConfig {
+            input: [1, 8, 8],
+            classes: 10,
+            ..Nb201NetConfig::default()
+        };
+        let cost = Architecture::decode(s.as_ref(), &g).unwrap().cost(&net);
+        assert_eq!(m.get("params_m").unwrap(), cost.params_m(), "{text}");
+        assert_eq!(m.get("flops_m").unwrap(), cost.flops_m(), "{text}");
+        // Dropout masks come from the trial seed: the same seed gives the same bits.
+        let again = e
+            .evaluate(
+                &trial(s.as_ref(), text, 5),
+                &mut CollectingReporter::default(),
+            )
+            .unwrap();
+        assert_eq!(
+            m.get("train_loss").unwrap().to_bits(),
+            again.get("train_loss").unwrap().to_bits(),
+            "{text}"
+        );
+    }
+}
+
+/// A space the evaluator has no network for.
+#[derive(Debug)]
+struct Unknown(Vec<Decision>);
+
+impl SearchSpace for Unknown {
+    fn name(&self) -> &str {
+        "unknown-space"
+    }
+    fn decisions(&self) -> &[Decision] {
+        &self.0
+    }
+}
+
+#[test]
+fn spaces_without_a_network_are_refused() {
+    let s: Arc<dyn SearchSpace> = Arc::new(Unknown(vec![Decision::categorical("x", &["a"])]));
+    let v = serde_json::json!({"type": "train"});
+    let config = PluginConfig::<dyn EvaluatorConfig>::from_value(v).unwrap();
+    let e = config.config.build(&s).unwrap_err().to_string();
+    assert!(
+        e.contains("nb201, chain-cnn, mlp") && e.contains("unknown-space"),
+        "{e}"
+    );
+}

@@ -1,0 +1,7 @@
+//! nas-space's integration tests, one binary: the NAS-Bench-201, chain-CNN and MLP spaces.
+
+#![allow(clippy::unwrap_used)] // Tests fail loudly by design.
+
+mod chain_cnn;
+mod mlp;
+mod nb201;
