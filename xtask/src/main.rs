@@ -15,7 +15,8 @@ tasks:
                     journal on and off); `nb201 [--seeds N --trials N ...]`: every
                     strategy under the NAS-Bench-201 protocol, with published rows;
                     `zero-cost`: each proxy's rank correlation on NAS-Bench-201;
-                    `train`: training images/s of the NB201 network per CPU backend
+                    `train`: training images/s of the NB201 network per CPU backend;
+                    `baseline --cell CODE`: a searched cell against LeNet-5, same recipe
   ci                what CI runs: fmt check, clippy with warnings denied, tests";
 
 fn cargo(args: &[&str]) -> Result<()> {
@@ -80,7 +81,9 @@ fn main() -> Result<()> {
                 cargo(&a)
             }
             other => {
-                bail!("unknown benchmark `{other}`; available: throughput, nb201, zero-cost, train")
+                bail!(
+                    "unknown benchmark `{other}`; available: throughput, nb201, zero-cost, train, baseline"
+                )
             }
         },
         Some("ci") => {

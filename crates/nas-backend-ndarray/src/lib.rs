@@ -1,6 +1,7 @@
-//! The `ndarray` backend: burn's ndarray CPU backend (multi-threaded with rayon, SIMD),
-//! the framework's default. burn 0.22 deprecates it in favour of flex; it stays the
-//! default here until flex is measured faster on our networks (`cargo xtask bench train`).
+//! The `ndarray` backend: burn's ndarray CPU backend (multi-threaded with rayon, SIMD).
+//! burn 0.22 deprecates it in favour of flex, which trains our networks many times faster
+//! (`cargo xtask bench train`), so the training evaluator defaults to flex; ndarray stays
+//! registered as the reference CPU backend that the others are checked against.
 
 use burn::tensor::Device;
 use nas_space::nn::BackendPlugin;
@@ -13,7 +14,7 @@ fn device() -> Result<Device, String> {
 inventory::submit! {
     BackendPlugin {
         name: "ndarray",
-        summary: "CPU, burn-ndarray (rayon + SIMD); the default.",
+        summary: "CPU, burn-ndarray (rayon + SIMD); the reference CPU backend.",
         device,
     }
 }

@@ -22,6 +22,8 @@ pub enum Architecture {
     Nb201([u32; 6]),
     ChainCnn(ChainArch),
     Mlp(MlpArch),
+    /// LeNet-5, the hand-designed baseline (no space searches it; see [`crate::lenet`]).
+    LeNet5,
 }
 
 impl Architecture {
@@ -66,6 +68,7 @@ impl Architecture {
             Architecture::Nb201(ops) => nb201_cost::cost(ops, net),
             Architecture::ChainCnn(a) => chain_cnn_cost::cost(a, net.input, net.classes),
             Architecture::Mlp(a) => mlp_cost::cost(a, net.input, net.classes),
+            Architecture::LeNet5 => crate::lenet::cost(net.input, net.classes),
         }
     }
 }

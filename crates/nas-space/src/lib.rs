@@ -7,6 +7,7 @@ pub mod arch;
 pub mod chain_cnn;
 pub mod chain_cnn_cost;
 pub mod chain_cnn_space;
+pub mod lenet;
 pub mod mlp;
 pub mod mlp_cost;
 pub mod mlp_space;

@@ -166,3 +166,43 @@ fn spaces_without_a_network_are_refused() {
         "{e}"
     );
 }
+
+#[test]
+fn the_lenet_baseline_counts_like_its_cost_model_and_learns_the_digits() {
+    use nas_eval::data::DataConfig;
+    use nas_eval::train::{TrainConfig, fit};
+    let d = device("flex").unwrap();
+    for (input, classes) in [([1, 8, 8], 10), ([1, 28, 28], 10), ([3, 32, 32], 100)] {
+        let net = Nb201NetConfig {
+            input,
+            classes,
+            ..Nb201NetConfig::default()
+        };
+        let model = Network::new(&Architecture::LeNet5, &net, &d, 1);
+        assert_eq!(
+            model.trainable_params() as u64,
+            Architecture::LeNet5.cost(&net).params,
+            "{input:?}"
+        );
+    }
+    let config = TrainConfig::default();
+    let splits = DataConfig::default().load().unwrap();
+    let net = Nb201NetConfig {
+        input: [1, 8, 8],
+        classes: 10,
+        ..Nb201NetConfig::default()
+    };
+    let out = fit(
+        &Architecture::LeNet5,
+        &net,
+        &config,
+        &splits,
+        4,
+        1.0,
+        3,
+        &d,
+        &mut CollectingReporter::default(),
+    )
+    .unwrap();
+    assert!(out.valid_acc > 50.0, "{out:?}");
+}

@@ -6,12 +6,14 @@
 pub mod backend;
 pub mod chain_cnn_net;
 pub mod init;
+pub mod lenet_net;
 pub mod mlp_net;
 pub mod nb201_net;
 pub mod network;
 
 pub use backend::{BackendError, BackendPlugin, backend_names, device};
 pub use chain_cnn_net::ChainCnnNet;
+pub use lenet_net::LeNet5Net;
 pub use mlp_net::MlpNet;
 pub use nb201_net::Nb201Net;
 pub use network::Network;

@@ -3,7 +3,7 @@
 //! burn 0.22 derives `Module` for enums of one-field tuple variants; the optimizer and
 //! `valid()` then work on [`Network`] as on any module.
 
-use super::{ChainCnnNet, MlpNet, Nb201Net};
+use super::{ChainCnnNet, LeNet5Net, MlpNet, Nb201Net};
 use crate::arch::Architecture;
 use crate::nb201_cost::Nb201NetConfig;
 use burn::module::Module;
@@ -22,6 +22,7 @@ pub enum Network {
     Nb201(Nb201Net),
     ChainCnn(ChainCnnNet),
     Mlp(MlpNet),
+    LeNet5(LeNet5Net),
 }
 
 impl Network {
@@ -37,6 +38,9 @@ impl Network {
             Architecture::Mlp(a) => {
                 Network::Mlp(MlpNet::new(a, net.input, net.classes, device, seed))
             }
+            Architecture::LeNet5 => {
+                Network::LeNet5(LeNet5Net::new(net.input, net.classes, device, seed))
+            }
         }
     }
 
@@ -45,6 +49,7 @@ impl Network {
             Network::Nb201(n) => n.trainable_params(),
             Network::ChainCnn(n) => n.trainable_params(),
             Network::Mlp(n) => n.trainable_params(),
+            Network::LeNet5(n) => n.trainable_params(),
         }
     }
 
@@ -54,6 +59,7 @@ impl Network {
             Network::Nb201(n) => n.forward(x),
             Network::ChainCnn(n) => n.forward(x),
             Network::Mlp(n) => n.forward(x),
+            Network::LeNet5(n) => n.forward(x),
         }
     }
 

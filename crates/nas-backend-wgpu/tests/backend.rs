@@ -1,0 +1,83 @@
+//! The wgpu backend computes what the CPU backend does with the same weights, and says
+//! "no GPU adapter" where there is none.
+//!
+//! Without any adapter the agreement test is skipped with a message, so the workspace's
+//! tests pass on a machine without a GPU or lavapipe; CI installs lavapipe and sets
+//! `NAS_REQUIRE_GPU_ADAPTER=1`, which makes a missing adapter a failure.
+
+#![allow(clippy::unwrap_used)] // Tests fail loudly by design.
+
+use burn::tensor::{Tensor, TensorData};
+use nas_backend_ndarray as _;
+use nas_backend_wgpu::NO_ADAPTER;
+use nas_space::Nb201NetConfig;
+use nas_space::nn::{Nb201Net, device};
+
+fn adapter_required() -> bool {
+    std::env::var("NAS_REQUIRE_GPU_ADAPTER").is_ok_and(|v| v == "1")
+}
+
+#[test]
+fn wgpu_and_ndarray_agree_on_the_same_network() {
+    let gpu = match device("wgpu") {
+        Ok(d) => d,
+        Err(e) if !adapter_required() => {
+            eprintln!("skipped: {e}");
+            return;
+        }
+        Err(e) => panic!("{e}"),
+    };
+    let net = Nb201NetConfig {
+        channels: 4,
+        cells_per_stage: 1,
+        input: [1, 8, 8],
+        classes: 10,
+    };
+    let input: Vec<f32> = (0..2 * 64)
+        .map(|i| ((i * 37 % 101) as f32 / 50.0) - 1.0)
+        .collect();
+    let run = |d: &burn::tensor::Device| {
+        // Every op of the space: skip, 1x1 and 3x3 convolutions, pooling, none.
+        let model = Nb201Net::new(&[3, 4, 2, 1, 3, 0], &net, d, 42);
+        let x = Tensor::<4>::from_data(TensorData::new(input.clone(), [2, 1, 8, 8]), d);
+        model.forward(x).into_data().try_to_vec::<f32>().unwrap()
+    };
+    let (a, b) = (run(&gpu), run(&device("ndarray").unwrap()));
+    assert_eq!(a.len(), 20);
+    for (x, y) in a.iter().zip(&b) {
+        assert!((x - y).abs() <= 1e-4 * (1.0 + x.abs()), "{x} vs {y}");
+    }
+}
+
+/// Run in a child process whose Vulkan loader sees no driver (and wgpu no other API).
+#[test]
+fn without_an_adapter_wgpu_says_so() {
+    if std::env::var("NAS_WGPU_CHILD").is_ok() {
+        match device("wgpu") {
+            Err(e) => {
+                assert_eq!(e.to_string(), NO_ADAPTER);
+                println!("CHILD-SAW-NO-ADAPTER");
+            }
+            Ok(_) => println!("CHILD-SAW-AN-ADAPTER"),
+        }
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "without_an_adapter_wgpu_says_so", "--nocapture"])
+        .env("NAS_WGPU_CHILD", "1")
+        .env("VK_ICD_FILENAMES", "/nonexistent/icd.json")
+        .env("VK_DRIVER_FILES", "/nonexistent/icd.json")
+        .env("WGPU_BACKEND", "vulkan")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("CHILD-SAW-NO-ADAPTER"),
+        "the child found an adapter without a Vulkan driver: {stdout}"
+    );
+}

@@ -1,0 +1,126 @@
+//! `cargo xtask bench baseline`: a searched NB201 cell against LeNet-5, both trained with
+//! the same recipe (epochs, data, optimizer, schedule, seed) on the same data, so the
+//! comparison says whether the search found something better than a hand design.
+//!
+//! The search itself is a `nas search` run (its report gives the best cell and the search
+//! cost); this retrains that cell at the width given here and trains the baseline beside it.
+//!
+//! Options: `--cell CODE` (required: the searched cell, e.g. `333132` or its NB201 string),
+//! `--dataset NAME` (`fashion-mnist`), `--epochs N` (4), `--data-fraction F` (1.0),
+//! `--channels C` (16), `--cells-per-stage N` (1), `--backend NAME` (`flex`), `--seed N` (0),
+//! `--learning-rate F` (0.05).
+
+use nas_backend_flex as _;
+use nas_backend_ndarray as _;
+use nas_core::evaluator::CollectingReporter;
+use nas_core::{SearchSpace, Trial};
+use nas_eval::data::{DataConfig, DataSource};
+use nas_eval::train::{TrainConfig, fit};
+use nas_space::{Architecture, Nb201NetConfig, Nb201Space};
+use std::process::ExitCode;
+use std::time::Instant;
+
+fn run() -> Result<(), String> {
+    let mut cell = None;
+    let mut dataset = "fashion-mnist".to_string();
+    let mut config = TrainConfig {
+        channels: 16,
+        cells_per_stage: 1,
+        ..TrainConfig::default()
+    };
+    let mut seed = 0u64;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        let bad = |_: std::num::ParseIntError| format!("{flag}: {value:?} is not a valid number");
+        let bad_f = |_: std::num::ParseFloatError| format!("{flag}: {value:?} is not a number");
+        match flag.as_str() {
+            "--cell" => cell = Some(value.clone()),
+            "--dataset" => dataset = value.clone(),
+            "--epochs" => config.epochs = value.parse().map_err(bad)?,
+            "--data-fraction" => config.data_fraction = value.parse().map_err(bad_f)?,
+            "--channels" => config.channels = value.parse().map_err(bad)?,
+            "--cells-per-stage" => config.cells_per_stage = value.parse().map_err(bad)?,
+            "--learning-rate" => config.learning_rate = value.parse().map_err(bad_f)?,
+            "--backend" => config.backend = value.clone(),
+            "--seed" => seed = value.parse().map_err(bad)?,
+            other => return Err(format!("unknown option {other} (see the file's doc)")),
+        }
+    }
+    let cell = cell.ok_or("--cell CODE is required (the cell a search found)")?;
+    config.data = DataConfig {
+        dataset: serde_json::from_value::<DataSource>(serde_json::json!(dataset))
+            .map_err(|e| format!("--dataset: {e}"))?,
+        ..DataConfig::default()
+    };
+    config.check().map_err(|e| e.to_string())?;
+    let space = Nb201Space::new();
+    let genotype = space.parse(&cell).map_err(|e| format!("--cell: {e}"))?;
+    let splits = config.data.load().map_err(|e| e.to_string())?;
+    let device = nas_space::nn::device(&config.backend).map_err(|e| e.to_string())?;
+    let t = &splits.train;
+    let net = Nb201NetConfig {
+        channels: config.channels,
+        cells_per_stage: config.cells_per_stage,
+        input: [t.channels, t.height, t.width],
+        classes: t.classes,
+    };
+    println!(
+        "# {} on {}: {} epochs, {:.0}% of {} training images, {} backend, seed {seed}\n",
+        space.render(&genotype),
+        splits.name,
+        config.epochs,
+        config.data_fraction * 100.0,
+        t.len(),
+        config.backend
+    );
+    println!("| network | params | valid acc | test acc | train seconds |");
+    println!("|---|---|---|---|---|");
+    let ops = space.ops(&genotype).map_err(|e| e.to_string())?;
+    for (name, arch) in [
+        (
+            format!("NB201 cell, C={} N={}", net.channels, net.cells_per_stage),
+            Architecture::Nb201(ops),
+        ),
+        ("LeNet-5 (baseline)".to_string(), Architecture::LeNet5),
+    ] {
+        let started = Instant::now();
+        let trial = Trial {
+            id: 0,
+            genotype: genotype.clone(),
+            fidelity: Default::default(),
+            seed,
+        };
+        let out = fit(
+            &arch,
+            &net,
+            &config,
+            &splits,
+            config.epochs,
+            config.data_fraction,
+            trial.seed,
+            &device,
+            &mut CollectingReporter::default(),
+        )
+        .map_err(|e| format!("{name}: {e}"))?;
+        println!(
+            "| {name} | {} | {:.2} | {:.2} | {:.0} |",
+            out.params,
+            out.valid_acc,
+            out.test_acc,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
