@@ -2,8 +2,8 @@
 //! `nas-bench` (12-epoch validation accuracy as the reward, 200-epoch test accuracy of
 //! the returned cell reported, one worker, a fixed number of evaluations).
 //!
-//! `cargo run --release -p nas-rl --example tune_nb201 -- SEEDS TRIALS DATASET CONFIG...`
-//! where DATASET is `cifar10`, `cifar100` or `imagenet16` and each CONFIG is a JSON table
+//! `cargo run --release -p nas-rl --example tune_nb201 -- FIRST..END TRIALS DATASET CONFIG...`
+//! (seeds `FIRST..END`; tune on seeds the protocol's `0..200` does not use) where DATASET is `cifar10`, `cifar100` or `imagenet16` and each CONFIG is a JSON table
 //! of `reinforce` fields (`{}` for the defaults). Prints mean ± std and µs/evaluation.
 
 #![allow(clippy::unwrap_used)] // A tuning script: fail loudly.
@@ -32,21 +32,23 @@ impl Observer for Last {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let seeds: u64 = args[0].parse().unwrap();
+    let (first, seeds) = args[0].split_once("..").unwrap();
+    let (first, seeds): (u64, u64) = (first.parse().unwrap(), seeds.parse().unwrap());
     let trials: u64 = args[1].parse().unwrap();
     let dataset = args[2].clone();
     for cfg in &args[3..] {
         let mut strategy: serde_json::Value = serde_json::from_str(cfg).unwrap();
         strategy["type"] = "reinforce".into();
         let next = AtomicU64::new(0);
+        let seeds = seeds - first;
         let results = Mutex::new(Vec::new());
         let started = Instant::now();
         std::thread::scope(|scope| {
             for _ in 0..2 {
                 scope.spawn(|| {
                     loop {
-                        let seed = next.fetch_add(1, Ordering::Relaxed);
-                        if seed >= seeds {
+                        let seed = first + next.fetch_add(1, Ordering::Relaxed);
+                        if seed >= first + seeds {
                             break;
                         }
                         let config = ExperimentConfig::from_json(serde_json::json!({

@@ -111,7 +111,7 @@ fn the_policy_concentrates_on_the_toy_optimum() {
     for seed in 0..3 {
         let mut s = Reinforce::new(
             ReinforceConfig {
-                learning_rate: 0.02,
+                learning_rate: 0.005,
                 ..config()
             },
             ctx(space.clone(), seed),
@@ -119,17 +119,19 @@ fn the_policy_concentrates_on_the_toy_optimum() {
         .unwrap();
         let before = s.policy().log_prob(s.params(), &want).exp();
         let mut id = 0;
-        drive(&mut s, &onemax, 300, 1, &mut id);
+        drive(&mut s, &onemax, 600, 1, &mut id);
         let p = s.policy().log_prob(s.params(), &want).exp();
-        assert_eq!(s.updates(), 300);
+        assert_eq!(s.updates(), 600);
         assert_eq!(
             s.greedy(),
             Genotype::from_indices(want.clone()),
             "seed {seed}"
         );
+        // The tanh clipping (C = 2.5) caps one step's probability at 0.987, so 0.92 over
+        // six steps is the most the policy can reach.
         assert!(
-            p > 0.5,
-            "seed {seed}: p(optimum) {before:.4} -> {p:.4} after 300 updates"
+            p > 0.8,
+            "seed {seed}: p(optimum) {before:.4} -> {p:.4} after 600 updates"
         );
     }
 }
