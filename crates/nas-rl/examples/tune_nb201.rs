@@ -5,6 +5,9 @@
 //! `cargo run --release -p nas-rl --example tune_nb201 -- FIRST..END TRIALS DATASET CONFIG...`
 //! (seeds `FIRST..END`; tune on seeds the protocol's `0..200` does not use) where DATASET is `cifar10`, `cifar100` or `imagenet16` and each CONFIG is a JSON table
 //! of `reinforce` fields (`{}` for the defaults). Prints mean ± std and µs/evaluation.
+//!
+//! `... --example tune_nb201 -- overhead N CONFIG`: the controller's own cost on the NB201
+//! space, one thread, no evaluator: N asks and N tells (a synthetic reward), timed apart.
 
 #![allow(clippy::unwrap_used)] // A tuning script: fail loudly.
 
@@ -30,8 +33,63 @@ impl Observer for Last {
     }
 }
 
+fn overhead(n: usize, cfg: &str) {
+    use nas_core::{Metrics, Outcome, SearchSpace, StrategyConfig, StrategyContext, Trial};
+    let mut config: nas_rl::ReinforceConfig = serde_json::from_str(cfg).unwrap();
+    config.unique = false;
+    let space: std::sync::Arc<dyn SearchSpace> = std::sync::Arc::new(nas_space::Nb201Space::new());
+    let ctx = StrategyContext {
+        space,
+        objectives: vec![nas_core::Objective {
+            metric: "acc".into(),
+            goal: nas_core::Goal::Maximize,
+        }],
+        seed: 1,
+    };
+    let mut s = config.build(ctx).unwrap();
+    let (mut ask, mut tell) = (0f64, 0f64);
+    for id in 0..n as u64 {
+        let t = Instant::now();
+        let g = s.ask(1).remove(0).genotype;
+        ask += t.elapsed().as_secs_f64();
+        let mut m = Metrics::default();
+        m.set(
+            "acc",
+            g.indices()
+                .unwrap()
+                .iter()
+                .map(|&v| f64::from(v))
+                .sum::<f64>(),
+        );
+        let r = TrialResult {
+            trial: Trial {
+                id,
+                genotype: g,
+                fidelity: Default::default(),
+                seed: id,
+            },
+            outcome: Outcome::Completed { metrics: m },
+            intermediate: Vec::new(),
+        };
+        let t = Instant::now();
+        s.tell(&r);
+        tell += t.elapsed().as_secs_f64();
+    }
+    println!(
+        "{cfg}: ask (plain-Rust forward + sampling) {:.1} µs, tell (burn forward + backward + Adam) {:.1} µs, per evaluation over {n}",
+        ask * 1e6 / n as f64,
+        tell * 1e6 / n as f64
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args[0] == "overhead" {
+        for cfg in &args[2..] {
+            overhead(args[1].parse().unwrap(), cfg);
+        }
+        return;
+    }
     let (first, seeds) = args[0].split_once("..").unwrap();
     let (first, seeds): (u64, u64) = (first.parse().unwrap(), seeds.parse().unwrap());
     let trials: u64 = args[1].parse().unwrap();
