@@ -17,7 +17,15 @@ pub const NO_ADAPTER: &str = "no GPU adapter: wgpu found no Vulkan, Metal, DX12 
 /// # Errors
 /// When the machine has no adapter.
 pub fn first_adapter() -> Result<Device, String> {
-    Device::enumerate(DeviceType::Wgpu)
+    pick(Device::enumerate(DeviceType::Wgpu))
+}
+
+/// The first of the adapters found, or [`NO_ADAPTER`] where none was.
+///
+/// # Errors
+/// When `adapters` is empty.
+pub fn pick(adapters: impl IntoIterator<Item = Device>) -> Result<Device, String> {
+    adapters
         .into_iter()
         .next()
         .ok_or_else(|| NO_ADAPTER.to_string())

@@ -13,6 +13,7 @@ use nas_core::{Budget, Experiment, ExperimentConfig};
 // The registry only sees plugin crates that are named.
 use nas_eval as _;
 use nas_evo as _;
+use nas_rl as _;
 use nas_space as _;
 
 /// Random search on the embedded NB201 table (CIFAR-10, 200 epochs), `trials` long.

@@ -13,6 +13,7 @@ use nas_backend_ndarray as _;
 use nas_backend_wgpu as _;
 use nas_eval as _;
 use nas_evo as _;
+use nas_rl as _;
 use nas_space as _;
 
 use clap::{Parser, Subcommand};
