@@ -2,6 +2,7 @@
 //! pattern). Each task shells out to cargo, so what it runs is visible and reproducible.
 
 use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const USAGE: &str = "usage: cargo xtask <task> [args]
@@ -16,7 +17,9 @@ tasks:
                     strategy under the NAS-Bench-201 protocol, with published rows;
                     `zero-cost`: each proxy's rank correlation on NAS-Bench-201;
                     `train`: training images/s of the NB201 network per CPU backend;
-                    `baseline --cell CODE`: a searched cell against LeNet-5, same recipe
+                    `baseline --cell CODE`: a searched cell against LeNet-5, same recipe;
+                    `enas`: ENAS on NB201 cells with real training (cost, derived
+                    cell, transfer, ranking quality of the shared weights)
   ci                what CI runs: fmt check, clippy with warnings denied, tests";
 
 fn cargo(args: &[&str]) -> Result<()> {
@@ -32,26 +35,47 @@ fn cargo(args: &[&str]) -> Result<()> {
     Ok(())
 }
 
+/// Where cargo builds: `CARGO_TARGET_DIR` (relative to the current folder, as cargo reads
+/// it), else the workspace's `target`.
+fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .unwrap_or_else(|| Path::new("."))
+            .join("target"),
+    }
+}
+
+/// Builds the workspace as the tests do and runs one of its binaries with `args`.
+///
+/// `cargo run -p PACKAGE` would resolve features for that package alone: without the
+/// dev-dependencies' features (rand's `os_rng`, bitflags' `std`...) every crate above
+/// them differs, and burn, cubecl and wgpu would compile a second time (about 15 minutes
+/// here). `cargo build --workspace --all-targets` resolves them as `cargo test
+/// --workspace` does and shares its build.
+fn run_bin(bin: &str, first: &[&str], args: &[&str]) -> Result<()> {
+    cargo(&["build", "--workspace", "--all-targets", "--quiet"])?;
+    let path = target_dir()
+        .join("debug")
+        .join(format!("{bin}{}", std::env::consts::EXE_SUFFIX));
+    eprintln!("$ {} {}", path.display(), [first, args].concat().join(" "));
+    let status = Command::new(&path)
+        .args(first)
+        .args(args)
+        .status()
+        .with_context(|| format!("cannot run {}", path.display()))?;
+    if !status.success() {
+        bail!("{bin} failed ({status})");
+    }
+    Ok(())
+}
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let rest: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
     match args.first().map(String::as_str) {
-        Some("search") => {
-            // The dev profile: dependencies are optimized there (see Cargo.toml), and it
-            // shares its build with the tests instead of compiling burn a second time.
-            let mut a = vec![
-                "run",
-                "--quiet",
-                "--package",
-                "nas-cli",
-                "--bin",
-                "nas",
-                "--",
-                "search",
-            ];
-            a.extend(&rest);
-            cargo(&a)
-        }
+        Some("search") => run_bin("nas", &["search"], &rest),
         Some("test") => {
             let mut a = vec!["test", "--workspace"];
             a.extend(&rest);
@@ -69,20 +93,12 @@ fn main() -> Result<()> {
             // optimized at opt-level 2: they share the test build instead of compiling
             // burn a second time in release (about 9 minutes here). The time goes to
             // burn's kernels, which that profile optimizes.
-            name @ ("zero-cost" | "train") => {
-                let bin = if name == "train" {
-                    "train"
-                } else {
-                    "zero_cost"
-                };
-                let mut a = vec!["run", "--quiet", "--package", "nas-bench"];
-                a.extend(["--bin", bin, "--"]);
-                a.extend(&rest[1..]);
-                cargo(&a)
+            name @ ("zero-cost" | "train" | "baseline" | "enas") => {
+                run_bin(&name.replace('-', "_"), &[], &rest[1..])
             }
             other => {
                 bail!(
-                    "unknown benchmark `{other}`; available: throughput, nb201, zero-cost, train, baseline"
+                    "unknown benchmark `{other}`; available: throughput, nb201, zero-cost, train, baseline, enas"
                 )
             }
         },
