@@ -12,6 +12,7 @@
 
 use nas_backend_flex as _;
 use nas_backend_ndarray as _;
+use nas_bench::args::flags;
 use nas_core::evaluator::CollectingReporter;
 use nas_core::{SearchSpace, Trial};
 use nas_eval::data::{DataConfig, DataSource};
@@ -30,22 +31,18 @@ fn run() -> Result<(), String> {
     };
     let mut seed = 0u64;
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let bad = |_: std::num::ParseIntError| format!("{flag}: {value:?} is not a valid number");
-        let bad_f = |_: std::num::ParseFloatError| format!("{flag}: {value:?} is not a number");
-        match flag.as_str() {
-            "--cell" => cell = Some(value.clone()),
-            "--dataset" => dataset = value.clone(),
-            "--epochs" => config.epochs = value.parse().map_err(bad)?,
-            "--data-fraction" => config.data_fraction = value.parse().map_err(bad_f)?,
-            "--channels" => config.channels = value.parse().map_err(bad)?,
-            "--cells-per-stage" => config.cells_per_stage = value.parse().map_err(bad)?,
-            "--learning-rate" => config.learning_rate = value.parse().map_err(bad_f)?,
-            "--backend" => config.backend = value.clone(),
-            "--seed" => seed = value.parse().map_err(bad)?,
-            other => return Err(format!("unknown option {other} (see the file's doc)")),
+    for flag in flags(&args)? {
+        match flag.name {
+            "--cell" => cell = Some(flag.value.to_string()),
+            "--dataset" => dataset = flag.value.to_string(),
+            "--epochs" => config.epochs = flag.number()?,
+            "--data-fraction" => config.data_fraction = flag.number()?,
+            "--channels" => config.channels = flag.number()?,
+            "--cells-per-stage" => config.cells_per_stage = flag.number()?,
+            "--learning-rate" => config.learning_rate = flag.number()?,
+            "--backend" => config.backend = flag.value.to_string(),
+            "--seed" => seed = flag.number()?,
+            _ => return Err(flag.unknown("see the file's doc")),
         }
     }
     let cell = cell.ok_or("--cell CODE is required (the cell a search found)")?;

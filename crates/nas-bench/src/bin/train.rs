@@ -15,6 +15,7 @@ use burn::optim::{GradientsParams, SgdConfig};
 use burn::tensor::{Int, Tensor, TensorData};
 use nas_backend_flex as _;
 use nas_backend_ndarray as _;
+use nas_bench::args::flags;
 use nas_core::{Rng, SearchSpace};
 use nas_space::nn::{Nb201Net, backend_names, device};
 use nas_space::{Nb201NetConfig, Nb201Space};
@@ -42,26 +43,17 @@ fn options() -> Result<Options, String> {
         cells: PYTORCH.iter().map(|(c, _)| c.to_string()).collect(),
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let number = || {
-            value
-                .parse::<usize>()
-                .ok()
-                .filter(|&n| n > 0)
-                .ok_or_else(|| format!("{flag}: {value:?} is not a positive number"))
+    for flag in flags(&args)? {
+        let positive = || match flag.number::<usize>()? {
+            0 => Err(format!("{}: must be at least 1", flag.name)),
+            n => Ok(n),
         };
-        match flag.as_str() {
-            "--steps" => o.steps = number()?,
-            "--batch" => o.batch = number()?,
-            "--backends" => o.backends = value.split(',').map(String::from).collect(),
-            "--cells" => o.cells = value.split(',').map(String::from).collect(),
-            other => {
-                return Err(format!(
-                    "unknown option {other}; options: --steps --batch --backends --cells"
-                ));
-            }
+        match flag.name {
+            "--steps" => o.steps = positive()?,
+            "--batch" => o.batch = positive()?,
+            "--backends" => o.backends = flag.list(),
+            "--cells" => o.cells = flag.list(),
+            _ => return Err(flag.unknown("--steps --batch --backends --cells")),
         }
     }
     Ok(o)

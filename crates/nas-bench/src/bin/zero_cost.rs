@@ -17,6 +17,7 @@
 
 use nas_backend_flex as _;
 use nas_backend_ndarray as _;
+use nas_bench::args::flags;
 use nas_core::Rng;
 use nas_core::stats::spearman;
 use nas_eval::data::{DataConfig, DataSource};
@@ -49,26 +50,19 @@ fn options() -> Result<Options, String> {
         out: PathBuf::from("target/nas-bench/zero-cost"),
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let number = || {
-            value
-                .parse::<u64>()
-                .map_err(|_| format!("{flag}: {value:?} is not a number"))
-        };
-        match flag.as_str() {
-            "--cells" => o.cells = number()? as usize,
-            "--data-cells" => o.data_cells = number()? as usize,
-            "--data" => o.data = Some(value.clone()),
-            "--batch" => o.batch = number()? as usize,
-            "--seed" => o.seed = number()?,
-            "--backend" => o.backend = value.clone(),
-            "--out" => o.out = PathBuf::from(value),
-            other => {
-                return Err(format!(
-                    "unknown option {other}; options: --cells --data-cells --data --batch --seed --backend --out"
-                ));
+    for flag in flags(&args)? {
+        match flag.name {
+            "--cells" => o.cells = flag.number()?,
+            "--data-cells" => o.data_cells = flag.number()?,
+            "--data" => o.data = Some(flag.value.to_string()),
+            "--batch" => o.batch = flag.number()?,
+            "--seed" => o.seed = flag.number()?,
+            "--backend" => o.backend = flag.value.to_string(),
+            "--out" => o.out = PathBuf::from(flag.value),
+            _ => {
+                return Err(
+                    flag.unknown("--cells --data-cells --data --batch --seed --backend --out")
+                );
             }
         }
     }

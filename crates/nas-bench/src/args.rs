@@ -1,0 +1,69 @@
+//! The `--flag value` options of the benchmark binaries: one parser, one wording of errors.
+
+use std::str::FromStr;
+
+/// One `--flag value` pair of the command line.
+#[derive(Debug, Clone, Copy)]
+pub struct Flag<'a> {
+    pub name: &'a str,
+    pub value: &'a str,
+}
+
+impl Flag<'_> {
+    /// The value as a number of type `T` (whole or not, as `T` is).
+    ///
+    /// # Errors
+    /// A value that does not parse as `T`, naming the flag.
+    pub fn number<T: FromStr>(&self) -> Result<T, String> {
+        self.value
+            .parse()
+            .map_err(|_| format!("{}: {:?} is not a valid number", self.name, self.value))
+    }
+
+    /// The value as a comma-separated list, items trimmed.
+    pub fn list(&self) -> Vec<String> {
+        self.value
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .collect()
+    }
+
+    /// The error for a flag the binary does not know.
+    pub fn unknown(&self, known: &str) -> String {
+        format!("unknown option {}; options: {known}", self.name)
+    }
+}
+
+/// The `--flag value` pairs of `args` (the command line without the program name).
+///
+/// # Errors
+/// A last flag without a value.
+pub fn flags(args: &[String]) -> Result<Vec<Flag<'_>>, String> {
+    args.chunks(2)
+        .map(|pair| match pair {
+            [name, value] => Ok(Flag { name, value }),
+            [name] => Err(format!("{name} needs a value")),
+            _ => Err("empty option".to_string()),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn pairs_numbers_and_errors() {
+        let args: Vec<String> = ["--seeds", "3", "--out", "x", "--lr", "0.5"]
+            .map(String::from)
+            .to_vec();
+        let f = flags(&args).unwrap();
+        assert_eq!(f[0].number::<u64>().unwrap(), 3);
+        assert_eq!(f[1].value, "x");
+        assert_eq!(f[2].number::<f64>().unwrap(), 0.5);
+        assert!(f[2].number::<u64>().unwrap_err().contains("--lr"));
+        let odd: Vec<String> = ["--seeds"].map(String::from).to_vec();
+        assert_eq!(flags(&odd).unwrap_err(), "--seeds needs a value");
+    }
+}
