@@ -53,4 +53,13 @@ impl Observer for ProgressObserver {
             }
         }
     }
+
+    /// One-shot methods' phases (supernet training, deriving) go to stderr as lines,
+    /// progress bar or not: they are the search cost the user waits for.
+    fn on_message(&mut self, message: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(message),
+            None => eprintln!("{message}"),
+        }
+    }
 }

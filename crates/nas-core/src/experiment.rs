@@ -4,7 +4,7 @@
 use crate::config::ExperimentConfig;
 use crate::evaluator::Evaluator;
 use crate::journal::{Journal, JournalState, SqliteJournal};
-use crate::registry::ConfigError;
+use crate::registry::{ConfigError, OneShotContext};
 use crate::rng::derive_seed;
 use crate::runner::BlackBoxSearch;
 use crate::search::{Observer, Search, SearchError, SearchReport};
@@ -24,7 +24,8 @@ pub struct Experiment {
     pub space: Arc<dyn SearchSpace>,
     pub evaluator: Arc<dyn Evaluator>,
     pub objectives: Vec<Objective>,
-    pub search: BlackBoxSearch,
+    /// A black-box search (the runner driving the strategy) or a one-shot method.
+    pub search: Box<dyn Search>,
 }
 
 /// Resolves objective names against what the evaluator reports.
@@ -88,23 +89,35 @@ impl Experiment {
             .build(&space)
             .map_err(|e| ConfigError(format!("evaluator `{}`: {e}", config.evaluator.name)))?;
         let objectives = resolve_objectives(&config.objectives, &evaluator.metrics())?;
-        let ctx = StrategyContext {
-            space: Arc::clone(&space),
-            objectives: objectives.clone(),
-            seed: derive_seed(config.seed, STRATEGY_SEED_LABEL),
-        };
-        let strategy = config
-            .strategy
-            .config
-            .build(ctx)
-            .map_err(|e| ConfigError(format!("strategy `{}`: {e}", config.strategy.name)))?;
-        let search = BlackBoxSearch {
-            space: Arc::clone(&space),
-            strategy,
-            evaluator: Arc::clone(&evaluator),
-            objectives: objectives.clone(),
-            seed: config.seed,
-            workers: config.workers,
+        let strategy_seed = derive_seed(config.seed, STRATEGY_SEED_LABEL);
+        let named =
+            |e: ConfigError| ConfigError(format!("strategy `{}`: {e}", config.strategy.name));
+        let search: Box<dyn Search> = match config.strategy.config.one_shot() {
+            Some(one_shot) => one_shot
+                .build_search(OneShotContext {
+                    space: Arc::clone(&space),
+                    evaluator: Arc::clone(&evaluator),
+                    objectives: objectives.clone(),
+                    seed: config.seed,
+                    strategy_seed,
+                    workers: config.workers,
+                })
+                .map_err(named)?,
+            None => {
+                let ctx = StrategyContext {
+                    space: Arc::clone(&space),
+                    objectives: objectives.clone(),
+                    seed: strategy_seed,
+                };
+                Box::new(BlackBoxSearch {
+                    space: Arc::clone(&space),
+                    strategy: config.strategy.config.build(ctx).map_err(named)?,
+                    evaluator: Arc::clone(&evaluator),
+                    objectives: objectives.clone(),
+                    seed: config.seed,
+                    workers: config.workers,
+                })
+            }
         };
         Ok(Experiment {
             config,

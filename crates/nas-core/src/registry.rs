@@ -8,8 +8,10 @@
 //! the first time the registry is read.
 
 use crate::evaluator::Evaluator;
+use crate::search::Search;
 use crate::space::SearchSpace;
 use crate::strategy::{Strategy, StrategyContext};
+use crate::trial::Objective;
 use serde::de::DeserializeOwned;
 use std::fmt;
 use std::sync::Arc;
@@ -55,13 +57,46 @@ pub trait SpaceConfig: erased_serde::Serialize + fmt::Debug + Send + Sync {
     fn build(&self) -> Result<Arc<dyn SearchSpace>, ConfigError>;
 }
 
-/// Config of a black-box strategy plugin.
+/// Config of a strategy plugin: a black-box strategy, or a one-shot method.
+///
+/// One-shot methods (ENAS, DARTS) register here too, so that `strategy = { type = "enas" }`
+/// and `--strategy enas` work like any other strategy; they answer [`one_shot`] and the
+/// experiment builds them as a whole [`Search`] instead of driving them with the runner.
+///
+/// [`one_shot`]: StrategyConfig::one_shot
 pub trait StrategyConfig: erased_serde::Serialize + fmt::Debug + Send + Sync {
     /// Checks the config against the space and objectives, then builds the strategy.
     ///
     /// # Errors
     /// A field out of range, or a strategy that cannot work with these objectives.
     fn build(&self, ctx: StrategyContext) -> Result<Box<dyn Strategy>, ConfigError>;
+
+    /// The one-shot form of this plugin, if it is one; `None` for black-box strategies.
+    fn one_shot(&self) -> Option<&dyn OneShotConfig> {
+        None
+    }
+}
+
+/// What a one-shot search is built with: the experiment's parts, already checked.
+#[derive(Debug, Clone)]
+pub struct OneShotContext {
+    pub space: Arc<dyn SearchSpace>,
+    /// The final evaluator: the derived architectures are handed to it like any trial.
+    pub evaluator: Arc<dyn Evaluator>,
+    pub objectives: Vec<Objective>,
+    /// The experiment seed (trial seeds derive from it, as in a black-box search).
+    pub seed: u64,
+    /// The method's own seed, derived from the experiment seed.
+    pub strategy_seed: u64,
+    pub workers: usize,
+}
+
+/// A strategy plugin that is a one-shot method: it builds a whole [`Search`].
+pub trait OneShotConfig: fmt::Debug + Send + Sync {
+    /// # Errors
+    /// A field out of range, a space or objective the method cannot work with, missing
+    /// data.
+    fn build_search(&self, ctx: OneShotContext) -> Result<Box<dyn Search>, ConfigError>;
 }
 
 /// Config of an evaluator plugin.

@@ -97,6 +97,8 @@ pub struct SearchReport {
 pub trait Observer {
     fn on_start(&mut self, _budget: &Budget, _progress: &Progress) {}
     fn on_result(&mut self, _result: &TrialResult, _progress: &Progress) {}
+    /// A line about work that is not a trial: a one-shot method's supernet training, say.
+    fn on_message(&mut self, _message: &str) {}
 }
 
 /// An observer that does nothing.
@@ -105,7 +107,7 @@ pub struct Quiet;
 impl Observer for Quiet {}
 
 /// A search method as the CLI runs it.
-pub trait Search {
+pub trait Search: std::fmt::Debug {
     /// The space whose genotypes the search returns.
     fn space(&self) -> &Arc<dyn SearchSpace>;
 

@@ -243,6 +243,14 @@ impl Reinforce {
         self.baseline
     }
 
+    /// A genotype drawn from the current policy that is not a proposal: it is not
+    /// recorded as outstanding or seen, and nothing is learned from it. ENAS samples the
+    /// cell of every shared-weight training step this way.
+    pub fn sample(&mut self) -> Genotype {
+        self.grid
+            .genotype(&self.policy.sample(&self.params, &mut self.rng))
+    }
+
     /// The greedy architecture of the current policy.
     pub fn greedy(&self) -> Genotype {
         self.grid.genotype(&self.policy.greedy(&self.params))

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
+use nas_backend_flex as _;
 use nas_core::registry::{PluginConfig, StrategyConfig};
 use nas_core::{
     Decision, DecisionKind, Genotype, Goal, Metrics, Objective, Outcome, SearchSpace, Strategy,
@@ -13,6 +14,9 @@ use nas_rl as _;
 use nas_rl::policy::{Layout, Policy, Sample, Shaping};
 use nas_rl::{Reinforce, ReinforceConfig};
 use std::sync::Arc;
+
+#[path = "rl/enas.rs"]
+mod enas;
 
 #[derive(Debug)]
 struct Toy(Vec<Decision>);
@@ -460,7 +464,10 @@ fn config_errors_are_clear() {
         .iter()
         .map(|p| p.name)
         .collect();
-    assert!(names.contains(&"reinforce"), "{names:?}");
+    assert!(
+        names.contains(&"reinforce") && names.contains(&"enas"),
+        "{names:?}"
+    );
 }
 
 #[test]

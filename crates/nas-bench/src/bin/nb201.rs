@@ -6,6 +6,7 @@
 //! `--threads N` (all cores), `--out DIR` (`target/nas-bench/nb201`), `--strategies a,b`
 //! (every registered one; a subset for tuning one strategy without running the others).
 
+use nas_bench::args::flags;
 use nas_bench::nb201_protocol::{RunRecord, parallel, pareto_fraction, run_one};
 use nas_bench::published::{self, BLACK_BOX_CIFAR10};
 use nas_bench::report::{self, Stats};
@@ -39,27 +40,18 @@ fn options() -> Result<Options, String> {
         strategies: None,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let number = || {
-            value
-                .parse::<u64>()
-                .map_err(|_| format!("{flag}: {value:?} is not a number"))
-        };
-        match flag.as_str() {
-            "--seeds" => o.seeds = number()?,
-            "--trials" => o.trials = number()?,
-            "--pareto-trials" => o.pareto_trials = number()?,
-            "--threads" => o.threads = number()? as usize,
-            "--out" => o.out = PathBuf::from(value),
-            "--strategies" => {
-                o.strategies = Some(value.split(',').map(|s| s.trim().to_string()).collect());
-            }
-            other => {
-                return Err(format!(
-                    "unknown option {other}; options: --seeds --trials --pareto-trials --threads --out --strategies"
-                ));
+    for flag in flags(&args)? {
+        match flag.name {
+            "--seeds" => o.seeds = flag.number()?,
+            "--trials" => o.trials = flag.number()?,
+            "--pareto-trials" => o.pareto_trials = flag.number()?,
+            "--threads" => o.threads = flag.number()?,
+            "--out" => o.out = PathBuf::from(flag.value),
+            "--strategies" => o.strategies = Some(flag.list()),
+            _ => {
+                return Err(
+                    flag.unknown("--seeds --trials --pareto-trials --threads --out --strategies")
+                );
             }
         }
     }
@@ -85,6 +77,8 @@ fn run() -> Result<(), String> {
     let registered: Vec<String> = plugins::<dyn StrategyConfig>()
         .map_err(|e| e.to_string())?
         .iter()
+        // One-shot methods (ENAS) train a supernet on real data: the table cannot run them.
+        .filter(|p| (p.default_config)().one_shot().is_none())
         .map(|p| p.name.to_string())
         .collect();
     let strategies = match &o.strategies {

@@ -69,6 +69,24 @@ pub struct SearchArgs {
     json: bool,
 }
 
+/// The fields of the default config of strategy `name` (empty for an unknown name: the
+/// experiment reports that).
+fn strategy_default_fields(name: &Value) -> Vec<&'static str> {
+    let Some(name) = name.as_str() else {
+        return Vec::new();
+    };
+    let Ok(plugin) =
+        nas_core::registry::PluginConfig::<dyn nas_core::StrategyConfig>::default_for(name)
+    else {
+        return Vec::new();
+    };
+    let fields = serde_json::to_value(&plugin).unwrap_or_default();
+    ["data", "backend"]
+        .into_iter()
+        .filter(|f| fields.get(f).is_some())
+        .collect()
+}
+
 /// The experiment `cargo xtask search` runs when given nothing: regularized evolution
 /// over NAS-Bench-201 cells, each trained for real on the embedded digits on the CPU.
 fn default_config() -> Value {
@@ -150,6 +168,15 @@ fn build_config(args: &SearchArgs) -> Result<ExperimentConfig> {
     }
     if let Some(backend) = &args.backend {
         config["evaluator"]["backend"] = json!(backend);
+    }
+    // A strategy that trains networks itself (a one-shot method's supernet) takes the same
+    // data set and backend as the evaluator.
+    let trains = strategy_default_fields(&config["strategy"]["type"]);
+    if let (Some(dataset), true) = (&args.dataset, trains.contains(&"data")) {
+        config["strategy"]["data"]["dataset"] = json!(dataset);
+    }
+    if let (Some(backend), true) = (&args.backend, trains.contains(&"backend")) {
+        config["strategy"]["backend"] = json!(backend);
     }
     if args.trials.is_some() || args.simulated_seconds.is_some() || args.wall_seconds.is_some() {
         let mut budget = json!({});

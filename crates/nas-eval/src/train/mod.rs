@@ -9,7 +9,7 @@
 
 mod fit;
 
-pub use fit::{FitOutcome, batch, fit};
+pub use fit::{FitOutcome, batch, cosine, fit};
 
 use crate::data::{DataConfig, Splits};
 use nas_core::evaluator::SIMULATED_SECONDS;

@@ -10,6 +10,7 @@ pub mod lenet_net;
 pub mod mlp_net;
 pub mod nb201_net;
 pub mod network;
+pub mod supernet;
 
 pub use backend::{BackendError, BackendPlugin, backend_names, device};
 pub use chain_cnn_net::ChainCnnNet;
@@ -17,3 +18,4 @@ pub use lenet_net::LeNet5Net;
 pub use mlp_net::MlpNet;
 pub use nb201_net::Nb201Net;
 pub use network::Network;
+pub use supernet::Nb201Supernet;

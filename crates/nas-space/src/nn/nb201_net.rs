@@ -47,11 +47,11 @@ fn optional_bn_params(bn: &Option<BatchNorm>) -> usize {
 }
 
 /// A batch norm of `channels`, or none in the normalization-free variant.
-fn batch_norm(channels: usize, with_bn: bool, device: &Device) -> Option<BatchNorm> {
+pub(crate) fn batch_norm(channels: usize, with_bn: bool, device: &Device) -> Option<BatchNorm> {
     with_bn.then(|| BatchNormConfig::new(channels).init(device))
 }
 
-fn maybe_bn(bn: &Option<BatchNorm>, x: Tensor<4>) -> Tensor<4> {
+pub(crate) fn maybe_bn(bn: &Option<BatchNorm>, x: Tensor<4>) -> Tensor<4> {
     match bn {
         Some(bn) => bn.forward(x),
         None => x,
@@ -66,20 +66,36 @@ pub struct ReluConvBn {
 }
 
 impl ReluConvBn {
-    fn new(c_in: usize, c_out: usize, k: usize, stride: usize, bn: bool, device: &Device) -> Self {
+    pub(crate) fn new(
+        c_in: usize,
+        c_out: usize,
+        k: usize,
+        stride: usize,
+        bn: bool,
+        device: &Device,
+    ) -> Self {
         ReluConvBn {
             conv: conv(c_in, c_out, k, stride, k / 2, device),
             bn: batch_norm(c_out, bn, device),
         }
     }
 
-    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+    pub(crate) fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         maybe_bn(&self.bn, self.conv.forward(relu(x)))
     }
 
-    fn trainable_params(&self) -> usize {
+    pub(crate) fn trainable_params(&self) -> usize {
         self.conv.num_params() + optional_bn_params(&self.bn)
     }
+}
+
+/// NB201's `avg_pool_3x3`: stride 1, padding 1, padding not counted.
+pub(crate) fn avg_pool_3x3() -> AvgPool2d {
+    AvgPool2dConfig::new([3, 3])
+        .with_strides([1, 1])
+        .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+        .with_count_include_pad(false)
+        .init()
 }
 
 /// One edge of a cell that is not `none`.
@@ -123,13 +139,7 @@ impl Cell {
                     3 => Some(ReluConvBn::new(channels, channels, 3, 1, bn, device)),
                     _ => None,
                 },
-                pool: (op == 4).then(|| {
-                    AvgPool2dConfig::new([3, 3])
-                        .with_strides([1, 1])
-                        .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
-                        .with_count_include_pad(false)
-                        .init()
-                }),
+                pool: (op == 4).then(avg_pool_3x3),
             })
             .collect();
         Cell { edges }
@@ -165,7 +175,7 @@ pub struct Reduction {
 }
 
 impl Reduction {
-    fn new(c_in: usize, c_out: usize, bn: bool, device: &Device) -> Self {
+    pub(crate) fn new(c_in: usize, c_out: usize, bn: bool, device: &Device) -> Self {
         Reduction {
             conv_a: ReluConvBn::new(c_in, c_out, 3, 2, bn, device),
             conv_b: ReluConvBn::new(c_out, c_out, 3, 1, bn, device),
@@ -174,7 +184,13 @@ impl Reduction {
         }
     }
 
-    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+    pub(crate) fn trainable_params(&self) -> usize {
+        self.conv_a.trainable_params()
+            + self.conv_b.trainable_params()
+            + self.shortcut_conv.num_params()
+    }
+
+    pub(crate) fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let residual = self
             .shortcut_conv
             .forward(self.shortcut_pool.forward(x.clone()));
@@ -250,9 +266,7 @@ impl Nb201Net {
         let mut n = self.stem.num_params() + optional_bn_params(&self.stem_bn);
         for stage in &self.stages {
             if let Some(r) = &stage.reduction {
-                n += r.conv_a.trainable_params()
-                    + r.conv_b.trainable_params()
-                    + r.shortcut_conv.num_params();
+                n += r.trainable_params();
             }
             for cell in &stage.cells {
                 n += cell

@@ -1,0 +1,139 @@
+//! ENAS (Pham et al. 2018) on the NAS-Bench-201 space, a one-shot search.
+//!
+//! One supernet ([`nas_space::nn::Nb201Supernet`]) holds every candidate op of every edge
+//! with shared weights. Each epoch (a) trains the shared weights with SGD, one cell
+//! sampled from the controller per minibatch, then (b) trains the controller (the
+//! [`Reinforce`](crate::Reinforce) LSTM) with REINFORCE on the validation accuracy of
+//! sampled cells under those weights. At the end the controller's greedy cell and
+//! `derive_samples - 1` samples are scored under the shared weights, and the distinct
+//! ones go to the experiment's evaluator best first, as many as the budget's trials: the
+//! final evaluation is an ordinary black-box run of a [`Derived`] strategy, so it is
+//! journaled, resumable and reported like any search.
+//!
+//! Resuming: the search phase's outcome is part of the journal's checkpoint once the
+//! first final trial is journaled; a search interrupted before that trains the supernet
+//! again, from the same seed, to the same result.
+
+mod config;
+mod derived;
+mod phase;
+
+pub use config::EnasConfig;
+pub use derived::Derived;
+pub use phase::{Candidate, PhaseOutcome, SearchCost, SupernetSearch, TrainedSupernet};
+
+use nas_core::config::Budget;
+use nas_core::journal::{Journal, JournalState};
+use nas_core::registry::{ConfigError, OneShotConfig, OneShotContext, StrategyConfig};
+use nas_core::runner::BlackBoxSearch;
+use nas_core::search::{Observer, Search, SearchError, SearchReport};
+use nas_core::{SearchSpace, Strategy, StrategyContext};
+use std::sync::Arc;
+
+impl StrategyConfig for EnasConfig {
+    fn build(&self, _ctx: StrategyContext) -> Result<Box<dyn Strategy>, ConfigError> {
+        Err(ConfigError(format!(
+            "{} is a one-shot search: build it with `one_shot()` (an experiment does)",
+            config::NAME
+        )))
+    }
+
+    fn one_shot(&self) -> Option<&dyn OneShotConfig> {
+        Some(self)
+    }
+}
+
+impl OneShotConfig for EnasConfig {
+    fn build_search(&self, ctx: OneShotContext) -> Result<Box<dyn Search>, ConfigError> {
+        Ok(Box::new(EnasSearch {
+            phase: SupernetSearch::new(self, Arc::clone(&ctx.space))?,
+            ctx,
+        }))
+    }
+}
+
+nas_core::register!(
+    dyn StrategyConfig,
+    EnasConfig,
+    "enas",
+    "ENAS (one-shot): a weight-sharing supernet of nb201 cells and an LSTM controller."
+);
+
+/// The ENAS search of an experiment.
+#[derive(Debug)]
+pub struct EnasSearch {
+    pub phase: SupernetSearch,
+    pub ctx: OneShotContext,
+}
+
+impl Search for EnasSearch {
+    fn space(&self) -> &Arc<dyn SearchSpace> {
+        &self.ctx.space
+    }
+
+    fn run(
+        &mut self,
+        budget: &Budget,
+        journal: &mut dyn Journal,
+        observer: &mut dyn Observer,
+        resume: Option<JournalState>,
+    ) -> Result<SearchReport, SearchError> {
+        let done = resume.as_ref().and_then(|s| s.checkpoint.clone());
+        let derived = match done {
+            Some(checkpoint) => {
+                let mut d = Derived {
+                    phase: self.phase_placeholder(),
+                    next: 0,
+                };
+                d.restore(checkpoint)
+                    .map_err(|e| SearchError::Resume(e.to_string()))?;
+                observer.on_message("enas: search phase restored from the journal");
+                d
+            }
+            None => {
+                let (phase, _) = self
+                    .phase
+                    .run(self.ctx.strategy_seed, &mut |m| observer.on_message(m))?;
+                let cost = &phase.cost;
+                observer.on_message(&format!(
+                    "enas: search phase done in {:.1} s: {} shared-weight steps, {} controller \
+                     steps, {} distinct derived cells; best under shared weights {} ({:.1}%)",
+                    cost.wall_seconds,
+                    cost.shared_steps,
+                    cost.controller_steps,
+                    phase.candidates.len(),
+                    phase
+                        .candidates
+                        .first()
+                        .map_or_else(String::new, |c| self.ctx.space.render(&c.genotype)),
+                    phase
+                        .candidates
+                        .first()
+                        .map_or(f64::NAN, |c| c.supernet_acc),
+                ));
+                Derived { phase, next: 0 }
+            }
+        };
+        let mut final_evaluation = BlackBoxSearch {
+            space: Arc::clone(&self.ctx.space),
+            strategy: Box::new(derived),
+            evaluator: Arc::clone(&self.ctx.evaluator),
+            objectives: self.ctx.objectives.clone(),
+            seed: self.ctx.seed,
+            workers: self.ctx.workers,
+        };
+        final_evaluation.run(budget, journal, observer, resume)
+    }
+}
+
+impl EnasSearch {
+    /// An empty outcome, overwritten by a restored checkpoint.
+    fn phase_placeholder(&self) -> PhaseOutcome {
+        PhaseOutcome {
+            candidates: Vec::new(),
+            greedy: nas_core::Genotype(Vec::new()),
+            cost: SearchCost::default(),
+            last_shared_loss: f64::NAN,
+        }
+    }
+}

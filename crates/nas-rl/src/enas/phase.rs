@@ -1,0 +1,302 @@
+//! ENAS's search phase: the shared weights and the controller trained in turn, then the
+//! derivation of candidate cells.
+
+use super::config::EnasConfig;
+use crate::reinforce::Reinforce;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::momentum::MomentumConfig;
+use burn::optim::{GradientsParams, SgdConfig};
+use burn::tensor::Device;
+use nas_core::registry::ConfigError;
+use nas_core::rng::derive_seed;
+use nas_core::search::SearchError;
+use nas_core::{
+    Genotype, Goal, Metrics, Objective, Outcome, Rng, SearchSpace, Strategy, StrategyContext,
+    Trial, TrialResult,
+};
+use nas_eval::data::{Images, Splits};
+use nas_eval::train::{batch, cosine};
+use nas_space::nn::Nb201Supernet;
+use nas_space::{Architecture, Nb201NetConfig};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Seed labels: the supernet's initial weights and the data order.
+const INIT_SEED: u64 = 1;
+const DATA_SEED: u64 = 2;
+
+/// One derived cell and its accuracy under the shared weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    pub genotype: Genotype,
+    /// Accuracy (%) on the first `derive_images` validation images, shared weights.
+    pub supernet_acc: f64,
+}
+
+/// What the search phase cost.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SearchCost {
+    pub wall_seconds: f64,
+    /// SGD steps on the shared weights (one sampled cell each).
+    pub shared_steps: u64,
+    /// Controller samples rewarded (one Adam step each with the default batch of 1).
+    pub controller_steps: u64,
+    /// Forward passes of derived samples over the derivation images.
+    pub derive_samples: u64,
+}
+
+/// The outcome of the search phase.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhaseOutcome {
+    /// Distinct cells (by fingerprint) from the trained controller, best supernet
+    /// accuracy first.
+    pub candidates: Vec<Candidate>,
+    /// The controller's most likely cell at the end.
+    pub greedy: Genotype,
+    pub cost: SearchCost,
+    /// Mean training loss of the shared weights in the last epoch.
+    pub last_shared_loss: f64,
+}
+
+/// The search phase, built and checked: the data loaded, the backend found.
+#[derive(Debug)]
+pub struct SupernetSearch {
+    pub config: EnasConfig,
+    pub space: Arc<dyn SearchSpace>,
+    pub splits: Arc<Splits>,
+    pub device: Device,
+}
+
+/// The shared weights after the search phase, to score any cell with.
+#[derive(Debug)]
+pub struct TrainedSupernet {
+    pub supernet: Nb201Supernet,
+    /// The autodiff device the supernet lives on: scoring runs batch norm on batch
+    /// statistics (as NB201's ENAS does), which burn does on an autodiff device.
+    pub device: Device,
+}
+
+impl TrainedSupernet {
+    /// Accuracy (%) of cell `ops` on images `indices` of `set` under the shared weights.
+    pub fn accuracy(&self, ops: &[u32; 6], set: &Images, indices: &[usize]) -> f64 {
+        let mut correct = 0i64;
+        for chunk in indices.chunks(256) {
+            let (x, y) = batch(set, chunk, &self.device);
+            let predicted = self
+                .supernet
+                .forward(x, ops)
+                .argmax(1)
+                .reshape([chunk.len()]);
+            correct += predicted.equal(y).int().sum().into_scalar::<i64>();
+        }
+        100.0 * correct as f64 / indices.len().max(1) as f64
+    }
+}
+
+impl SupernetSearch {
+    /// # Errors
+    /// A config out of range, a space other than `nb201`, a missing backend or data set.
+    pub fn new(config: &EnasConfig, space: Arc<dyn SearchSpace>) -> Result<Self, ConfigError> {
+        config.check()?;
+        if space.name() != "nb201" {
+            return Err(ConfigError(format!(
+                "{}: searches the nb201 space (its supernet), not `{}`",
+                super::config::NAME,
+                space.name()
+            )));
+        }
+        let device =
+            nas_space::nn::device(&config.backend).map_err(|e| ConfigError(e.to_string()))?;
+        let splits = config.data.load().map_err(|e| ConfigError(e.to_string()))?;
+        if splits.valid.is_empty() || splits.train.is_empty() {
+            return Err(ConfigError(format!(
+                "{}: field `data`: the train and validation splits must not be empty",
+                super::config::NAME
+            )));
+        }
+        Ok(SupernetSearch {
+            config: config.clone(),
+            space,
+            splits: Arc::new(splits),
+            device,
+        })
+    }
+
+    /// The supernet's shape for this data.
+    pub fn net_config(&self) -> Nb201NetConfig {
+        let t = &self.splits.train;
+        Nb201NetConfig {
+            channels: self.config.channels,
+            cells_per_stage: self.config.cells_per_stage,
+            input: [t.channels, t.height, t.width],
+            classes: t.classes,
+        }
+    }
+
+    fn ops(&self, g: &Genotype) -> Result<[u32; 6], SearchError> {
+        match Architecture::decode(self.space.as_ref(), g) {
+            Ok(Architecture::Nb201(ops)) => Ok(ops),
+            Ok(_) => Err(SearchError::Fatal(
+                "the controller left the nb201 space".into(),
+            )),
+            Err(e) => Err(SearchError::InvalidProposal(e.to_string())),
+        }
+    }
+
+    /// Runs the search phase from `seed`; `log` gets one line per epoch.
+    ///
+    /// # Errors
+    /// [`SearchError::Fatal`] when the shared weights' loss stops being finite.
+    pub fn run(
+        &self,
+        seed: u64,
+        log: &mut dyn FnMut(&str),
+    ) -> Result<(PhaseOutcome, TrainedSupernet), SearchError> {
+        let c = &self.config;
+        let started = Instant::now();
+        let mut controller = Reinforce::new(
+            c.controller.clone(),
+            StrategyContext {
+                space: Arc::clone(&self.space),
+                objectives: vec![Objective {
+                    metric: "valid_acc".into(),
+                    goal: Goal::Maximize,
+                }],
+                seed,
+            },
+        )
+        .map_err(SearchError::Config)?;
+        let device = self.device.clone().autodiff();
+        let mut supernet =
+            Nb201Supernet::new(&self.net_config(), &device, derive_seed(seed, INIT_SEED));
+        let mut rng = Rng::new(derive_seed(seed, DATA_SEED));
+        let train = &self.splits.train;
+        let valid = &self.splits.valid;
+        let mut subset: Vec<usize> = (0..train.len()).collect();
+        rng.shuffle(&mut subset);
+        subset.truncate(((train.len() as f64 * c.data_fraction).round() as usize).max(1));
+        let mut optim = SgdConfig::new()
+            .with_momentum(Some(MomentumConfig {
+                momentum: c.momentum,
+                dampening: 0.0,
+                nesterov: false,
+            }))
+            .with_weight_decay(Some(WeightDecayConfig {
+                penalty: c.weight_decay as f32,
+            }))
+            .init();
+        let loss_fn = CrossEntropyLossConfig::new().init(&device);
+        let total_steps = subset.len().div_ceil(c.batch_size) * c.epochs as usize;
+        let mut cost = SearchCost::default();
+        let mut last_shared_loss = f64::NAN;
+        for epoch in 1..=c.epochs {
+            // (a) The shared weights, one sampled cell per minibatch.
+            rng.shuffle(&mut subset);
+            let mut loss_sum = 0f64;
+            for chunk in subset.chunks(c.batch_size) {
+                let ops = self.ops(&controller.sample())?;
+                let (x, y) = batch(train, chunk, &device);
+                let loss = loss_fn.forward(supernet.forward(x, &ops), y);
+                let value: f32 = loss.clone().into_scalar();
+                if !value.is_finite() {
+                    return Err(SearchError::Fatal(format!(
+                        "{}: the shared weights' loss diverged ({value}) at epoch {epoch}",
+                        super::config::NAME
+                    )));
+                }
+                loss_sum += value as f64 * chunk.len() as f64;
+                let grads = GradientsParams::from_grads(loss.backward(), &supernet);
+                let lr = cosine(c.learning_rate, cost.shared_steps as usize, total_steps);
+                supernet = optim.step(lr, supernet, grads);
+                cost.shared_steps += 1;
+            }
+            last_shared_loss = loss_sum / subset.len() as f64;
+            // (b) The controller, rewarded with validation accuracy under those weights.
+            let trained = TrainedSupernet {
+                supernet: supernet.clone(),
+                device: device.clone(),
+            };
+            let mut reward_sum = 0f64;
+            for _ in 0..c.controller_steps {
+                let Some(proposal) = controller.ask(1).pop() else {
+                    break;
+                };
+                let ops = self.ops(&proposal.genotype)?;
+                let images = rng.sample_indices(valid.len(), c.reward_images.min(valid.len()));
+                let reward = trained.accuracy(&ops, valid, &images);
+                reward_sum += reward;
+                controller.tell(&reward_result(
+                    cost.controller_steps,
+                    proposal.genotype,
+                    reward,
+                ));
+                cost.controller_steps += 1;
+            }
+            log(&format!(
+                "enas: epoch {epoch}/{}: shared-weight loss {last_shared_loss:.3}, mean \
+                 controller reward {:.1}%, greedy cell {}",
+                c.epochs,
+                reward_sum / c.controller_steps.max(1) as f64,
+                self.space.render(&controller.greedy()),
+            ));
+        }
+        let trained = TrainedSupernet { supernet, device };
+        let candidates = self.derive(&mut controller, &trained, &mut cost)?;
+        cost.wall_seconds = started.elapsed().as_secs_f64();
+        let outcome = PhaseOutcome {
+            candidates,
+            greedy: controller.greedy(),
+            cost,
+            last_shared_loss,
+        };
+        Ok((outcome, trained))
+    }
+
+    /// Samples `derive_samples` cells from the controller (its greedy cell first), scores
+    /// the distinct ones on the derivation images, best first (ties: first sampled).
+    fn derive(
+        &self,
+        controller: &mut Reinforce,
+        trained: &TrainedSupernet,
+        cost: &mut SearchCost,
+    ) -> Result<Vec<Candidate>, SearchError> {
+        let valid = &self.splits.valid;
+        let images: Vec<usize> = (0..self.config.derive_images.min(valid.len())).collect();
+        let mut seen = std::collections::HashSet::new();
+        let mut candidates = Vec::new();
+        let mut samples = vec![controller.greedy()];
+        samples.extend((1..self.config.derive_samples).map(|_| controller.sample()));
+        for genotype in samples {
+            if !seen.insert(self.space.fingerprint(&genotype).0) {
+                continue;
+            }
+            let ops = self.ops(&genotype)?;
+            let supernet_acc = trained.accuracy(&ops, valid, &images);
+            cost.derive_samples += 1;
+            candidates.push(Candidate {
+                genotype,
+                supernet_acc,
+            });
+        }
+        candidates.sort_by(|a, b| b.supernet_acc.total_cmp(&a.supernet_acc));
+        Ok(candidates)
+    }
+}
+
+/// A controller sample's reward as the trial result REINFORCE learns from.
+fn reward_result(id: u64, genotype: Genotype, reward: f64) -> TrialResult {
+    let mut metrics = Metrics::with_capacity(1);
+    metrics.set("valid_acc", reward);
+    TrialResult {
+        trial: Trial {
+            id,
+            genotype,
+            fidelity: Default::default(),
+            seed: 0,
+        },
+        outcome: Outcome::Completed { metrics },
+        intermediate: Vec::new(),
+    }
+}
