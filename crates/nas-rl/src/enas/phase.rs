@@ -3,6 +3,7 @@
 
 use super::config::EnasConfig;
 use crate::reinforce::Reinforce;
+use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
@@ -79,6 +80,17 @@ pub struct TrainedSupernet {
 }
 
 impl TrainedSupernet {
+    /// Scoring copies of `supernet`'s weights. Gradient tracking is turned off: on an
+    /// autodiff device, every forward pass of tracked weights keeps its graph until a
+    /// backward pass that scoring never runs (a search phase grew to 14 GB that way);
+    /// batch norm still takes its training path, on batch statistics.
+    pub fn new(supernet: Nb201Supernet, device: Device) -> Self {
+        TrainedSupernet {
+            supernet: supernet.no_grad(),
+            device,
+        }
+    }
+
     /// Accuracy (%) of cell `ops` on images `indices` of `set` under the shared weights.
     pub fn accuracy(&self, ops: &[u32; 6], set: &Images, indices: &[usize]) -> f64 {
         let mut correct = 0i64;
@@ -214,10 +226,7 @@ impl SupernetSearch {
             }
             last_shared_loss = loss_sum / subset.len() as f64;
             // (b) The controller, rewarded with validation accuracy under those weights.
-            let trained = TrainedSupernet {
-                supernet: supernet.clone(),
-                device: device.clone(),
-            };
+            let trained = TrainedSupernet::new(supernet.clone(), device.clone());
             let mut reward_sum = 0f64;
             for _ in 0..c.controller_steps {
                 let Some(proposal) = controller.ask(1).pop() else {
@@ -242,7 +251,7 @@ impl SupernetSearch {
                 self.space.render(&controller.greedy()),
             ));
         }
-        let trained = TrainedSupernet { supernet, device };
+        let trained = TrainedSupernet::new(supernet, device);
         let candidates = self.derive(&mut controller, &trained, &mut cost)?;
         cost.wall_seconds = started.elapsed().as_secs_f64();
         let outcome = PhaseOutcome {
