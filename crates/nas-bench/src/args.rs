@@ -50,20 +50,20 @@ pub fn flags(args: &[String]) -> Result<Vec<Flag<'_>>, String> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
-    fn pairs_numbers_and_errors() {
+    fn pairs_numbers_and_errors() -> Result<(), String> {
         let args: Vec<String> = ["--seeds", "3", "--out", "x", "--lr", "0.5"]
             .map(String::from)
             .to_vec();
-        let f = flags(&args).unwrap();
-        assert_eq!(f[0].number::<u64>().unwrap(), 3);
+        let f = flags(&args)?;
+        assert_eq!(f[0].number::<u64>()?, 3);
         assert_eq!(f[1].value, "x");
-        assert_eq!(f[2].number::<f64>().unwrap(), 0.5);
-        assert!(f[2].number::<u64>().unwrap_err().contains("--lr"));
+        assert_eq!(f[2].number::<f64>()?, 0.5);
+        assert!(f[2].number::<u64>().is_err_and(|e| e.contains("--lr")));
         let odd: Vec<String> = ["--seeds"].map(String::from).to_vec();
-        assert_eq!(flags(&odd).unwrap_err(), "--seeds needs a value");
+        assert_eq!(flags(&odd).err().as_deref(), Some("--seeds needs a value"));
+        Ok(())
     }
 }

@@ -164,13 +164,8 @@ fn run() -> Result<(), String> {
 
     // Retrained stand-alone on the search data.
     let train_config = TrainConfig {
-        backend: c.backend.clone(),
-        channels: c.channels,
-        cells_per_stage: c.cells_per_stage,
-        data_fraction: c.data_fraction,
         epochs: o.retrain_epochs,
-        data: c.data.clone(),
-        ..TrainConfig::default()
+        ..c.shared_weights()
     };
     let retrain = |cell_ops: [u32; 6], seed: u64| {
         fit(

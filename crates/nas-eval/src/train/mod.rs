@@ -79,7 +79,16 @@ impl TrainConfig {
     /// # Errors
     /// The first field out of range.
     pub fn check(&self) -> Result<(), ConfigError> {
-        let field = |f: &str, why: &str| Err(ConfigError::field("train", f, why));
+        self.check_as("train")
+    }
+
+    /// [`check`](Self::check) for a plugin that trains with these fields under its own
+    /// name (ENAS's shared weights): errors name `plugin`.
+    ///
+    /// # Errors
+    /// The first field out of range.
+    pub fn check_as(&self, plugin: &str) -> Result<(), ConfigError> {
+        let field = |f: &str, why: &str| Err(ConfigError::field(plugin, f, why));
         if self.epochs == 0 {
             return field("epochs", "must be at least 1");
         }

@@ -3,6 +3,7 @@
 use crate::reinforce::ReinforceConfig;
 use nas_core::registry::ConfigError;
 use nas_eval::data::DataConfig;
+use nas_eval::train::{OptimizerKind, TrainConfig};
 use serde::{Deserialize, Serialize};
 
 pub(crate) const NAME: &str = "enas";
@@ -72,34 +73,29 @@ impl Default for EnasConfig {
 }
 
 impl EnasConfig {
+    /// The shared weights' training fields as a `train` config (SGD), to check them and to
+    /// retrain a derived cell with the same recipe.
+    pub fn shared_weights(&self) -> TrainConfig {
+        TrainConfig {
+            backend: self.backend.clone(),
+            epochs: self.epochs,
+            batch_size: self.batch_size,
+            optimizer: OptimizerKind::Sgd,
+            learning_rate: self.learning_rate,
+            momentum: self.momentum,
+            weight_decay: self.weight_decay,
+            channels: self.channels,
+            cells_per_stage: self.cells_per_stage,
+            data_fraction: self.data_fraction,
+            data: self.data.clone(),
+        }
+    }
+
     /// # Errors
     /// The first field out of its range, named.
     pub fn check(&self) -> Result<(), ConfigError> {
+        self.shared_weights().check_as(NAME)?;
         let field = |f: &str, why: &str| Err(ConfigError::field(NAME, f, why));
-        if self.channels == 0 || self.cells_per_stage == 0 {
-            return field(
-                "channels",
-                "channels and cells_per_stage must be at least 1",
-            );
-        }
-        if self.epochs == 0 {
-            return field("epochs", "must be at least 1");
-        }
-        if self.batch_size == 0 {
-            return field("batch_size", "must be at least 1");
-        }
-        if !(self.data_fraction > 0.0 && self.data_fraction <= 1.0) {
-            return field("data_fraction", "must be in (0, 1]");
-        }
-        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return field("learning_rate", "must be a positive number");
-        }
-        if !(0.0..1.0).contains(&self.momentum) {
-            return field("momentum", "must be in [0, 1)");
-        }
-        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            return field("weight_decay", "must be zero or positive");
-        }
         if self.reward_images == 0 {
             return field("reward_images", "must be at least 1");
         }

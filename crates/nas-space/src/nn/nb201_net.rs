@@ -42,7 +42,7 @@ pub(crate) fn bn_params(bn: &BatchNorm) -> usize {
 }
 
 /// [`bn_params`] of a batch norm that the normalization-free variant leaves out.
-fn optional_bn_params(bn: &Option<BatchNorm>) -> usize {
+pub(crate) fn optional_bn_params(bn: &Option<BatchNorm>) -> usize {
     bn.as_ref().map_or(0, bn_params)
 }
 
@@ -87,6 +87,21 @@ impl ReluConvBn {
     pub(crate) fn trainable_params(&self) -> usize {
         self.conv.num_params() + optional_bn_params(&self.bn)
     }
+}
+
+/// The classifier after global pooling (zero-initialized, then drawn by [`SeededInit`]).
+pub(crate) fn classifier(channels: usize, classes: usize, device: &Device) -> Linear {
+    LinearConfig::new(channels, classes)
+        .with_initializer(Initializer::Zeros)
+        .init(device)
+}
+
+/// The network's end: ReLU after the last batch norm, global average pooling over height
+/// and width, the classifier.
+pub(crate) fn head(last_bn: &Option<BatchNorm>, classifier: &Linear, x: Tensor<4>) -> Tensor<2> {
+    let x = relu(maybe_bn(last_bn, x));
+    let pooled: Tensor<2> = x.mean_dim(3).mean_dim(2).flatten(1, 3);
+    classifier.forward(pooled)
 }
 
 /// NB201's `avg_pool_3x3`: stride 1, padding 1, padding not counted.
@@ -252,9 +267,7 @@ impl Nb201Net {
             stem_bn: batch_norm(c, bn, device),
             stages,
             last_bn: batch_norm(4 * c, bn, device),
-            classifier: LinearConfig::new(4 * c, net.classes)
-                .with_initializer(Initializer::Zeros)
-                .init(device),
+            classifier: classifier(4 * c, net.classes, device),
         }
         .map(&mut SeededInit {
             rng: Rng::new(seed),
@@ -290,9 +303,6 @@ impl Nb201Net {
                 x = cell.forward(x);
             }
         }
-        let x = relu(maybe_bn(&self.last_bn, x));
-        // Global average pooling over height and width.
-        let pooled: Tensor<2> = x.mean_dim(3).mean_dim(2).flatten(1, 3);
-        self.classifier.forward(pooled)
+        head(&self.last_bn, &self.classifier, x)
     }
 }

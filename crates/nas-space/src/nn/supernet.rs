@@ -12,14 +12,14 @@
 
 use super::init::SeededInit;
 use super::nb201_net::{
-    Reduction, ReluConvBn, avg_pool_3x3, batch_norm, bn_params, conv, maybe_bn,
+    Reduction, ReluConvBn, avg_pool_3x3, batch_norm, classifier, conv, head, maybe_bn,
+    optional_bn_params,
 };
 use crate::nb201::EDGES;
 use crate::nb201_cost::Nb201NetConfig;
 use burn::module::Module;
 use burn::nn::pool::AvgPool2d;
-use burn::nn::{BatchNorm, Initializer, Linear, LinearConfig};
-use burn::tensor::activation::relu;
+use burn::nn::{BatchNorm, Linear};
 use burn::tensor::{Device, Tensor};
 use nas_core::Rng;
 
@@ -130,9 +130,7 @@ impl Nb201Supernet {
             stem_bn: batch_norm(c, true, device),
             stages,
             last_bn: batch_norm(4 * c, true, device),
-            classifier: LinearConfig::new(4 * c, net.classes)
-                .with_initializer(Initializer::Zeros)
-                .init(device),
+            classifier: classifier(4 * c, net.classes, device),
         }
         .map(&mut SeededInit {
             rng: Rng::new(seed),
@@ -141,8 +139,7 @@ impl Nb201Supernet {
 
     /// Trainable parameters of the whole supernet (every candidate op's weights).
     pub fn trainable_params(&self) -> usize {
-        let bn = |b: &Option<BatchNorm>| b.as_ref().map_or(0, bn_params);
-        let mut n = self.stem.num_params() + bn(&self.stem_bn);
+        let mut n = self.stem.num_params() + optional_bn_params(&self.stem_bn);
         for stage in &self.stages {
             if let Some(r) = &stage.reduction {
                 n += r.trainable_params();
@@ -153,7 +150,7 @@ impl Nb201Supernet {
                 }
             }
         }
-        n + bn(&self.last_bn) + self.classifier.num_params()
+        n + optional_bn_params(&self.last_bn) + self.classifier.num_params()
     }
 
     /// Logits `[batch, classes]` of the cell `ops` under the shared weights.
@@ -167,8 +164,6 @@ impl Nb201Supernet {
                 x = cell.forward(x, ops);
             }
         }
-        let x = relu(maybe_bn(&self.last_bn, x));
-        let pooled: Tensor<2> = x.mean_dim(3).mean_dim(2).flatten(1, 3);
-        self.classifier.forward(pooled)
+        head(&self.last_bn, &self.classifier, x)
     }
 }
