@@ -1,6 +1,7 @@
 //! The flex backend: the NB201 network gives the same outputs as on ndarray with the
 //! same weights, and the training evaluator (whose default backend is flex) learns,
-//! reproduces its numbers bit for bit, and fails or stops runs as it should.
+//! reproduces its numbers bit for bit, and fails or stops runs as it should; the kernel
+//! convolution matches burn's.
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
@@ -11,6 +12,8 @@ use nas_eval as _;
 use nas_space::Nb201NetConfig;
 use nas_space::nn::{Nb201Net, device};
 
+#[path = "backend/kernel_conv.rs"]
+mod kernel_conv;
 #[path = "backend/zero_cost.rs"]
 mod zero_cost;
 

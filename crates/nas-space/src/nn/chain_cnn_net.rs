@@ -6,6 +6,7 @@
 //! Input `[batch, channels, height, width]`; output `[batch, classes]` logits.
 
 use super::init::SeededInit;
+use super::kernel_conv::conv2d;
 use super::nb201_net::{bn_params, conv};
 use crate::chain_cnn::{ChainArch, Source};
 use burn::module::Module;
@@ -104,7 +105,7 @@ impl ChainCnnNet {
                 .collect();
             let y = layer
                 .bn
-                .forward(layer.conv.forward(match_and_concat(inputs)));
+                .forward(conv2d(&layer.conv, match_and_concat(inputs)));
             outputs.push(relu(y));
         }
         let last = outputs.pop().unwrap_or(x);

@@ -2,6 +2,7 @@
 //! equals).
 
 use super::init::SeededInit;
+use super::kernel_conv::conv2d;
 use crate::lenet::{FILTERS, HIDDEN, KERNEL, pooled};
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
@@ -56,8 +57,8 @@ impl LeNet5Net {
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        let x = self.pool.forward(relu(self.conv1.forward(x)));
-        let x = self.pool.forward(relu(self.conv2.forward(x)));
+        let x = self.pool.forward(relu(conv2d(&self.conv1, x)));
+        let x = self.pool.forward(relu(conv2d(&self.conv2, x)));
         let x: Tensor<2> = x.flatten(1, 3);
         let x = relu(self.fc1.forward(x));
         let x = relu(self.fc2.forward(x));

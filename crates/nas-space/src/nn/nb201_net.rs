@@ -6,6 +6,7 @@
 //! `[batch, classes]` logits.
 
 use super::init::SeededInit;
+use super::kernel_conv::conv2d;
 use crate::nb201::EDGES;
 use crate::nb201_cost::Nb201NetConfig;
 use burn::module::Module;
@@ -81,7 +82,7 @@ impl ReluConvBn {
     }
 
     pub(crate) fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        maybe_bn(&self.bn, self.conv.forward(relu(x)))
+        maybe_bn(&self.bn, conv2d(&self.conv, relu(x)))
     }
 
     pub(crate) fn trainable_params(&self) -> usize {
@@ -206,9 +207,7 @@ impl Reduction {
     }
 
     pub(crate) fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let residual = self
-            .shortcut_conv
-            .forward(self.shortcut_pool.forward(x.clone()));
+        let residual = conv2d(&self.shortcut_conv, self.shortcut_pool.forward(x.clone()));
         residual + self.conv_b.forward(self.conv_a.forward(x))
     }
 }
@@ -294,7 +293,7 @@ impl Nb201Net {
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        let mut x = maybe_bn(&self.stem_bn, self.stem.forward(x));
+        let mut x = maybe_bn(&self.stem_bn, conv2d(&self.stem, x));
         for stage in &self.stages {
             if let Some(r) = &stage.reduction {
                 x = r.forward(x);

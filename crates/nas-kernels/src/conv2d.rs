@@ -1,0 +1,308 @@
+//! 2-D convolution over NCHW data with an `[out, in, kh, kw]` weight, one group, no
+//! dilation, symmetric zero padding: the forward pass and both gradients.
+//!
+//! With `cols` the im2col matrix of one image (`in*kh*kw` rows, one column per output
+//! pixel) and `W` the weight as an `out x in*kh*kw` matrix:
+//! - forward: `y = W cols`,
+//! - input gradient: `dcols = W^T dy`, scattered back onto the image (col2im),
+//! - weight gradient: `dW = sum over images of dy cols^T`.
+//!
+//! A 1x1 convolution with stride 1 and no padding skips im2col: the image is `cols`.
+
+use crate::matmul::{MatRef, matmul};
+use rayon::prelude::*;
+
+/// Images whose weight-gradient products are summed by one task. The split depends on the
+/// batch only, never on the thread count, so the sum is the same bits on any machine load.
+const IMAGES_PER_TASK: usize = 4;
+
+/// The geometry of one convolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Conv2dShape {
+    pub batch: usize,
+    pub channels_in: usize,
+    pub height: usize,
+    pub width: usize,
+    pub channels_out: usize,
+    /// `[height, width]` of the kernel.
+    pub kernel: [usize; 2],
+    /// `[vertical, horizontal]`, each at least 1.
+    pub stride: [usize; 2],
+    /// Zero rows added above and below, zero columns left and right.
+    pub padding: [usize; 2],
+}
+
+impl Conv2dShape {
+    /// Whether the kernels handle this geometry: positive sizes and strides, and a kernel
+    /// that fits the padded input.
+    pub fn is_supported(&self) -> bool {
+        let sizes = [
+            self.batch,
+            self.channels_in,
+            self.height,
+            self.width,
+            self.channels_out,
+            self.kernel[0],
+            self.kernel[1],
+            self.stride[0],
+            self.stride[1],
+        ];
+        sizes.iter().all(|&s| s > 0)
+            && self.height + 2 * self.padding[0] >= self.kernel[0]
+            && self.width + 2 * self.padding[1] >= self.kernel[1]
+    }
+
+    /// `[height, width]` of the output.
+    pub fn output_size(&self) -> [usize; 2] {
+        let out = |size: usize, pad: usize, k: usize, s: usize| (size + 2 * pad - k) / s + 1;
+        [
+            out(self.height, self.padding[0], self.kernel[0], self.stride[0]),
+            out(self.width, self.padding[1], self.kernel[1], self.stride[1]),
+        ]
+    }
+
+    pub fn input_len(&self) -> usize {
+        self.batch * self.image_len()
+    }
+
+    pub fn weight_len(&self) -> usize {
+        self.channels_out * self.patch_len()
+    }
+
+    pub fn output_len(&self) -> usize {
+        self.batch * self.channels_out * self.pixels_out()
+    }
+
+    fn image_len(&self) -> usize {
+        self.channels_in * self.height * self.width
+    }
+
+    fn pixels_out(&self) -> usize {
+        let [h, w] = self.output_size();
+        h * w
+    }
+
+    /// Rows of the im2col matrix: one per input channel and kernel position.
+    fn patch_len(&self) -> usize {
+        self.channels_in * self.kernel[0] * self.kernel[1]
+    }
+
+    fn is_pointwise(&self) -> bool {
+        self.kernel == [1, 1] && self.stride == [1, 1] && self.padding == [0, 0]
+    }
+
+    fn check(&self, what: &str, len: usize, expected: usize) {
+        assert!(self.is_supported(), "conv2d: unsupported geometry {self:?}");
+        assert_eq!(
+            len, expected,
+            "conv2d: {what} has the wrong length for {self:?}"
+        );
+    }
+}
+
+/// The output positions `o` in `0..outputs` whose input `o * stride + offset - pad` lies in
+/// `0..inputs`, as a range (they are contiguous).
+fn valid_range(
+    outputs: usize,
+    stride: usize,
+    offset: usize,
+    pad: usize,
+    inputs: usize,
+) -> (usize, usize) {
+    let lo = pad.saturating_sub(offset).div_ceil(stride);
+    let hi = (inputs + pad)
+        .saturating_sub(offset)
+        .div_ceil(stride)
+        .min(outputs);
+    (lo.min(hi), hi)
+}
+
+/// Calls `f(row, kernel_y, kernel_x, channel)` for each im2col row in order.
+fn for_each_row(s: &Conv2dShape, mut f: impl FnMut(usize, usize, usize, usize)) {
+    let mut row = 0;
+    for c in 0..s.channels_in {
+        for i in 0..s.kernel[0] {
+            for j in 0..s.kernel[1] {
+                f(row, i, j, c);
+                row += 1;
+            }
+        }
+    }
+}
+
+/// Writes the im2col matrix of one image into `cols` (`patch_len x pixels_out`).
+fn im2col(image: &[f32], s: &Conv2dShape, cols: &mut [f32]) {
+    let [ho, wo] = s.output_size();
+    let (h, w) = (s.height, s.width);
+    let [sh, sw] = s.stride;
+    let [ph, pw] = s.padding;
+    for_each_row(s, |row, i, j, c| {
+        let plane = &image[c * h * w..(c + 1) * h * w];
+        let out = &mut cols[row * ho * wo..(row + 1) * ho * wo];
+        let (y_lo, y_hi) = valid_range(ho, sh, i, ph, h);
+        let (x_lo, x_hi) = valid_range(wo, sw, j, pw, w);
+        out[..y_lo * wo].fill(0.0);
+        out[y_hi * wo..].fill(0.0);
+        for oy in y_lo..y_hi {
+            let src = &plane[(oy * sh + i - ph) * w..][..w];
+            let line = &mut out[oy * wo..(oy + 1) * wo];
+            line[..x_lo].fill(0.0);
+            line[x_hi..].fill(0.0);
+            if sw == 1 {
+                let start = x_lo + j - pw;
+                line[x_lo..x_hi].copy_from_slice(&src[start..start + x_hi - x_lo]);
+            } else {
+                for (ox, v) in line.iter_mut().enumerate().take(x_hi).skip(x_lo) {
+                    *v = src[ox * sw + j - pw];
+                }
+            }
+        }
+    });
+}
+
+/// Adds the im2col-shaped `cols` back onto one image: the adjoint of [`im2col`].
+fn col2im(cols: &[f32], s: &Conv2dShape, image: &mut [f32]) {
+    let [ho, wo] = s.output_size();
+    let (h, w) = (s.height, s.width);
+    let [sh, sw] = s.stride;
+    let [ph, pw] = s.padding;
+    for_each_row(s, |row, i, j, c| {
+        let plane = &mut image[c * h * w..(c + 1) * h * w];
+        let src = &cols[row * ho * wo..(row + 1) * ho * wo];
+        let (y_lo, y_hi) = valid_range(ho, sh, i, ph, h);
+        let (x_lo, x_hi) = valid_range(wo, sw, j, pw, w);
+        for oy in y_lo..y_hi {
+            let dst = &mut plane[(oy * sh + i - ph) * w..][..w];
+            let line = &src[oy * wo..(oy + 1) * wo];
+            if sw == 1 {
+                let start = x_lo + j - pw;
+                for (d, v) in dst[start..start + x_hi - x_lo]
+                    .iter_mut()
+                    .zip(&line[x_lo..x_hi])
+                {
+                    *d += v;
+                }
+            } else {
+                for (ox, v) in line.iter().enumerate().take(x_hi).skip(x_lo) {
+                    dst[ox * sw + j - pw] += v;
+                }
+            }
+        }
+    });
+}
+
+/// The im2col matrix of `image` as a slice: the image itself for a pointwise convolution,
+/// else written into `buffer`.
+fn patches<'a>(image: &'a [f32], s: &Conv2dShape, buffer: &'a mut Vec<f32>) -> &'a [f32] {
+    if s.is_pointwise() {
+        image
+    } else {
+        buffer.resize(s.patch_len() * s.pixels_out(), 0.0);
+        im2col(image, s, buffer);
+        buffer
+    }
+}
+
+/// The convolution of `x` (`[batch, in, h, w]`) with `weight` (`[out, in, kh, kw]`):
+/// `[batch, out, h_out, w_out]`. Images run in parallel.
+///
+/// # Panics
+/// When `s` is not [supported](Conv2dShape::is_supported) or a slice's length does not
+/// match it.
+pub fn conv2d_forward(x: &[f32], weight: &[f32], s: &Conv2dShape) -> Vec<f32> {
+    s.check("input", x.len(), s.input_len());
+    s.check("weight", weight.len(), s.weight_len());
+    let (k, l) = (s.patch_len(), s.pixels_out());
+    let w = MatRef::row_major(weight, s.channels_out, k);
+    let mut y = vec![0.0; s.output_len()];
+    y.par_chunks_mut(s.channels_out * l)
+        .zip(x.par_chunks(s.image_len()))
+        .for_each_init(Vec::new, |buffer, (y_b, x_b)| {
+            let cols = patches(x_b, s, buffer);
+            matmul(y_b, w, MatRef::row_major(cols, k, l), false);
+        });
+    y
+}
+
+/// The gradient of the loss with respect to the input, from the output gradient `dy`
+/// (`[batch, out, h_out, w_out]`): `[batch, in, h, w]`.
+///
+/// # Panics
+/// As [`conv2d_forward`].
+pub fn conv2d_input_grad(dy: &[f32], weight: &[f32], s: &Conv2dShape) -> Vec<f32> {
+    s.check("output gradient", dy.len(), s.output_len());
+    s.check("weight", weight.len(), s.weight_len());
+    let (k, l) = (s.patch_len(), s.pixels_out());
+    let w_t = MatRef::row_major(weight, s.channels_out, k).t();
+    let mut dx = vec![0.0; s.input_len()];
+    dx.par_chunks_mut(s.image_len())
+        .zip(dy.par_chunks(s.channels_out * l))
+        .for_each_init(Vec::new, |dcols, (dx_b, dy_b)| {
+            let dy_b = MatRef::row_major(dy_b, s.channels_out, l);
+            if s.is_pointwise() {
+                matmul(dx_b, w_t, dy_b, false);
+            } else {
+                dcols.resize(k * l, 0.0);
+                matmul(dcols, w_t, dy_b, false);
+                col2im(dcols, s, dx_b);
+            }
+        });
+    dx
+}
+
+/// The gradient of the loss with respect to the weight, from the input `x` and the
+/// output gradient `dy`: `[out, in, kh, kw]`, summed over the batch.
+///
+/// # Panics
+/// As [`conv2d_forward`].
+pub fn conv2d_weight_grad(x: &[f32], dy: &[f32], s: &Conv2dShape) -> Vec<f32> {
+    s.check("input", x.len(), s.input_len());
+    s.check("output gradient", dy.len(), s.output_len());
+    let (k, l) = (s.patch_len(), s.pixels_out());
+    let dy_len = s.channels_out * l;
+    let parts: Vec<Vec<f32>> = x
+        .par_chunks(s.image_len() * IMAGES_PER_TASK)
+        .zip(dy.par_chunks(dy_len * IMAGES_PER_TASK))
+        .map_init(Vec::new, |buffer, (xs, dys)| {
+            let mut dw = vec![0.0; s.weight_len()];
+            for (x_b, dy_b) in xs.chunks(s.image_len()).zip(dys.chunks(dy_len)) {
+                let cols = patches(x_b, s, buffer);
+                let dy_b = MatRef::row_major(dy_b, s.channels_out, l);
+                matmul(&mut dw, dy_b, MatRef::row_major(cols, k, l).t(), true);
+            }
+            dw
+        })
+        .collect();
+    let mut total = vec![0.0; s.weight_len()];
+    for part in &parts {
+        for (t, p) in total.iter_mut().zip(part) {
+            *t += p;
+        }
+    }
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valid_ranges_cover_exactly_the_inputs_inside() {
+        for outputs in 1..6 {
+            for stride in 1..4 {
+                for offset in 0..3 {
+                    for pad in 0..3 {
+                        for inputs in 1..7 {
+                            let (lo, hi) = valid_range(outputs, stride, offset, pad, inputs);
+                            for o in 0..outputs {
+                                let pos = (o * stride + offset) as isize - pad as isize;
+                                let inside = pos >= 0 && pos < inputs as isize;
+                                assert_eq!(inside, (lo..hi).contains(&o));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

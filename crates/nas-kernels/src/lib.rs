@@ -1,0 +1,17 @@
+//! CPU training kernels on plain `f32` slices.
+//!
+//! burn's CPU backends train the NAS-Bench-201 network far below PyTorch's rate, and most
+//! of the time goes to convolution gradients: burn computes the weight gradient as a
+//! convolution whose kernel is the whole output-gradient image, and the input gradient as a
+//! transposed convolution. Here both gradients are the two matrix products of im2col, as
+//! in Caffe and PyTorch's CPU path, so nearly all the work runs in `gemm`'s tuned
+//! micro-kernels. `nas-space` wraps these as a burn operation with its own backward pass.
+//!
+//! Every result is deterministic: work is split by image, never by thread, and partial
+//! sums are added in a fixed order, so the same inputs give the same bits on any number
+//! of threads.
+
+mod conv2d;
+mod matmul;
+
+pub use conv2d::{Conv2dShape, conv2d_forward, conv2d_input_grad, conv2d_weight_grad};
