@@ -12,8 +12,8 @@ use nas_eval as _;
 use nas_space::Nb201NetConfig;
 use nas_space::nn::{Nb201Net, device};
 
-#[path = "backend/kernel_conv.rs"]
-mod kernel_conv;
+#[path = "backend/kernels.rs"]
+mod kernels;
 #[path = "backend/zero_cost.rs"]
 mod zero_cost;
 

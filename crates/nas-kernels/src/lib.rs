@@ -1,4 +1,6 @@
-//! CPU training kernels on plain `f32` slices.
+//! CPU training kernels on plain `f32` slices: convolution, batch normalization and
+//! NB201's average pooling, the operations that dominate training the NAS-Bench-201
+//! network.
 //!
 //! burn's CPU backends train the NAS-Bench-201 network far below PyTorch's rate, and most
 //! of the time goes to convolution gradients: burn computes the weight gradient as a
@@ -11,7 +13,13 @@
 //! sums are added in a fixed order, so the same inputs give the same bits on any number
 //! of threads.
 
+mod avg_pool;
+mod batch_norm;
 mod conv2d;
 mod matmul;
 
+pub use avg_pool::{AvgPoolShape, avg_pool_backward, avg_pool_forward};
+pub use batch_norm::{
+    BatchNormGrads, BatchNormOutput, BatchNormShape, batch_norm_backward, batch_norm_forward,
+};
 pub use conv2d::{Conv2dShape, conv2d_forward, conv2d_input_grad, conv2d_weight_grad};

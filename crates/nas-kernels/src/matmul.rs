@@ -55,6 +55,22 @@ fn stride(s: usize) -> isize {
 /// # Panics
 /// When the shapes do not chain or a view reaches past its slice.
 pub(crate) fn matmul(dst: &mut [f32], lhs: MatRef<'_>, rhs: MatRef<'_>, accumulate: bool) {
+    product(dst, lhs, rhs, accumulate, false);
+}
+
+/// [`matmul`] into a column-major `dst`. gemm works column-major: a row-major destination
+/// makes it transpose the whole product, which turns a row-major operand into one it must
+/// repack. Choosing the destination's order lets the large operand be read in place.
+pub(crate) fn matmul_col_major(
+    dst: &mut [f32],
+    lhs: MatRef<'_>,
+    rhs: MatRef<'_>,
+    accumulate: bool,
+) {
+    product(dst, lhs, rhs, accumulate, true);
+}
+
+fn product(dst: &mut [f32], lhs: MatRef<'_>, rhs: MatRef<'_>, accumulate: bool, col_major: bool) {
     let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
     assert_eq!(rhs.rows, k, "matmul: inner dimensions differ");
     assert!(dst.len() >= m * n, "matmul: destination too short");
@@ -84,8 +100,8 @@ pub(crate) fn matmul(dst: &mut [f32], lhs: MatRef<'_>, rhs: MatRef<'_>, accumula
             n,
             k,
             dst.as_mut_ptr(),
-            1,
-            stride(n),
+            if col_major { stride(m) } else { 1 },
+            if col_major { 1 } else { stride(n) },
             accumulate,
             lhs.data.as_ptr(),
             stride(lhs.col_stride),
@@ -141,5 +157,14 @@ mod tests {
         matmul(&mut acc, lhs, rhs, true);
         let twice: Vec<f32> = naive(lhs, rhs).iter().map(|v| v * 2.0).collect();
         assert_eq!(acc, twice);
+        // Column-major: the transpose of the row-major product.
+        let mut col = vec![0.0; 15];
+        matmul_col_major(&mut col, lhs, rhs, false);
+        let row = naive(lhs, rhs);
+        for r in 0..3 {
+            for c in 0..5 {
+                assert_eq!(col[c * 3 + r], row[r * 5 + c]);
+            }
+        }
     }
 }

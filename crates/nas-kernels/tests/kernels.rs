@@ -1,5 +1,11 @@
 #![allow(clippy::unwrap_used)]
-//! The kernels against the definition of convolution, written as plain loops.
+//! The kernels against their definitions, written as plain loops: convolution here,
+//! batch norm and average pooling in their modules.
+
+#[path = "kernels/avg_pool.rs"]
+mod avg_pool;
+#[path = "kernels/batch_norm.rs"]
+mod batch_norm;
 
 use nas_kernels::{Conv2dShape, conv2d_forward, conv2d_input_grad, conv2d_weight_grad};
 use proptest::prelude::*;

@@ -6,7 +6,7 @@
 //! Input `[batch, channels, height, width]`; output `[batch, classes]` logits.
 
 use super::init::SeededInit;
-use super::kernel_conv::conv2d;
+use super::kernels::{self, conv2d};
 use super::nb201_net::{bn_params, conv};
 use crate::chain_cnn::{ChainArch, Source};
 use burn::module::Module;
@@ -103,9 +103,7 @@ impl ChainCnnNet {
                     _ => x.clone(),
                 })
                 .collect();
-            let y = layer
-                .bn
-                .forward(conv2d(&layer.conv, match_and_concat(inputs)));
+            let y = kernels::batch_norm(&layer.bn, conv2d(&layer.conv, match_and_concat(inputs)));
             outputs.push(relu(y));
         }
         let last = outputs.pop().unwrap_or(x);

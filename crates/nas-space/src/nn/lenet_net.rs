@@ -2,7 +2,7 @@
 //! equals).
 
 use super::init::SeededInit;
-use super::kernel_conv::conv2d;
+use super::kernels::conv2d;
 use crate::lenet::{FILTERS, HIDDEN, KERNEL, pooled};
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};

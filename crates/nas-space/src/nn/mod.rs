@@ -6,7 +6,7 @@
 pub mod backend;
 pub mod chain_cnn_net;
 pub mod init;
-pub mod kernel_conv;
+pub mod kernels;
 pub mod lenet_net;
 pub mod mlp_net;
 pub mod nb201_net;

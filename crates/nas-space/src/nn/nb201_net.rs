@@ -6,7 +6,7 @@
 //! `[batch, classes]` logits.
 
 use super::init::SeededInit;
-use super::kernel_conv::conv2d;
+use super::kernels::{self, conv2d};
 use crate::nb201::EDGES;
 use crate::nb201_cost::Nb201NetConfig;
 use burn::module::Module;
@@ -54,7 +54,7 @@ pub(crate) fn batch_norm(channels: usize, with_bn: bool, device: &Device) -> Opt
 
 pub(crate) fn maybe_bn(bn: &Option<BatchNorm>, x: Tensor<4>) -> Tensor<4> {
     match bn {
-        Some(bn) => bn.forward(x),
+        Some(bn) => kernels::batch_norm(bn, x),
         None => x,
     }
 }
@@ -129,7 +129,7 @@ impl Edge {
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         match (&self.conv, &self.pool) {
             (Some(c), _) => c.forward(x),
-            (None, Some(p)) => p.forward(x),
+            (None, Some(p)) => kernels::avg_pool(p, x),
             (None, None) => x,
         }
     }

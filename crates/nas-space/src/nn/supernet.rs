@@ -11,6 +11,7 @@
 //! across positions, its weights are not), as in NB201's own ENAS and DARTS supernets.
 
 use super::init::SeededInit;
+use super::kernels::{avg_pool, conv2d};
 use super::nb201_net::{
     Reduction, ReluConvBn, avg_pool_3x3, batch_norm, classifier, conv, head, maybe_bn,
     optional_bn_params,
@@ -48,7 +49,7 @@ impl MixedEdge {
             1 => Some(x),
             2 => Some(self.conv_1x1.forward(x)),
             3 => Some(self.conv_3x3.forward(x)),
-            4 => Some(self.pool.forward(x)),
+            4 => Some(avg_pool(&self.pool, x)),
             _ => None,
         }
     }
@@ -155,7 +156,7 @@ impl Nb201Supernet {
 
     /// Logits `[batch, classes]` of the cell `ops` under the shared weights.
     pub fn forward(&self, x: Tensor<4>, ops: &[u32; 6]) -> Tensor<2> {
-        let mut x = maybe_bn(&self.stem_bn, self.stem.forward(x));
+        let mut x = maybe_bn(&self.stem_bn, conv2d(&self.stem, x));
         for stage in &self.stages {
             if let Some(r) = &stage.reduction {
                 x = r.forward(x);

@@ -1,0 +1,170 @@
+//! The kernel operations (`nas_space::nn::kernels`) against burn's own on the same
+//! weights, on flex and ndarray: convolution with both gradients for the geometries the
+//! networks use, batch norm with its three gradients and running statistics, and NB201's
+//! average pooling with its gradient.
+
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::pool::AvgPool2dConfig;
+use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
+use burn::tensor::{Tensor, TensorData};
+use nas_space::nn::device;
+use nas_space::nn::kernels::{avg_pool, batch_norm, conv2d};
+
+fn values(n: usize, seed: usize) -> Vec<f32> {
+    (0..n)
+        .map(|i| (((i + seed) * 37 % 101) as f32 / 50.0) - 1.0)
+        .collect()
+}
+
+fn assert_close(what: &str, a: &[f32], b: &[f32]) {
+    assert_eq!(a.len(), b.len(), "{what}: length");
+    for (x, y) in a.iter().zip(b) {
+        assert!(
+            (x - y).abs() <= 1e-4 * (1.0 + x.abs()),
+            "{what}: {x} vs {y}"
+        );
+    }
+}
+
+/// Output, input gradient and weight gradient of `conv` (through `forward`) on `x`.
+fn run(
+    conv: &Conv2d,
+    x: &Tensor<4>,
+    forward: impl Fn(&Conv2d, Tensor<4>) -> Tensor<4>,
+) -> [Vec<f32>; 3] {
+    let x = x.clone().require_grad();
+    let y = forward(conv, x.clone());
+    let out = y.clone().into_data().try_to_vec::<f32>().unwrap();
+    // A loss that weighs every output differently, so no gradient is trivially uniform.
+    let weights = Tensor::<4>::from_data(
+        TensorData::new(values(y.shape().num_elements(), 3), y.dims()),
+        &y.device(),
+    );
+    let grads = (y * weights).sum().backward();
+    let dx = x
+        .grad(&grads)
+        .unwrap()
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
+    let dw = conv.weight.grad(&grads).unwrap();
+    [out, dx, dw.into_data().try_to_vec::<f32>().unwrap()]
+}
+
+#[test]
+fn kernel_convolution_matches_burns_with_gradients() {
+    for backend in ["flex", "ndarray"] {
+        let d = device(backend).unwrap().autodiff();
+        // (in, out, kernel, stride, padding, bias): 3x3, 1x1, the stride-2 reduction, LeNet.
+        for (c_in, c_out, k, stride, pad, bias) in [
+            (3, 4, 3, 1, 1, false),
+            (4, 4, 1, 1, 0, false),
+            (4, 6, 3, 2, 1, false),
+            (2, 3, 5, 1, 2, true),
+        ] {
+            let conv = Conv2dConfig::new([c_in, c_out], [k, k])
+                .with_stride([stride, stride])
+                .with_padding(PaddingConfig2d::Explicit(pad, pad, pad, pad))
+                .with_bias(bias)
+                .init(&d);
+            let x = Tensor::<4>::from_data(
+                TensorData::new(values(3 * c_in * 81, 1), [3, c_in, 9, 9]),
+                &d,
+            );
+            let burn = run(&conv, &x, |c, x| c.forward(x));
+            let ours = run(&conv, &x, conv2d);
+            let case = format!("{backend} {c_in}->{c_out} k{k} s{stride} p{pad}");
+            assert_close(&format!("{case} output"), &ours[0], &burn[0]);
+            assert_close(&format!("{case} input gradient"), &ours[1], &burn[1]);
+            assert_close(&format!("{case} weight gradient"), &ours[2], &burn[2]);
+        }
+    }
+}
+
+#[test]
+fn kernel_batch_norm_matches_burns_with_gradients_and_running_statistics() {
+    for backend in ["flex", "ndarray"] {
+        let d = device(backend).unwrap().autodiff();
+        let run = |forward: &dyn Fn(&BatchNorm, Tensor<4>) -> Tensor<4>| {
+            let bn = BatchNormConfig::new(3).init(&d);
+            // Distinct gamma and beta, so their gradients and effects are not uniform.
+            let bn = BatchNorm {
+                gamma: bn.gamma.map(|_| {
+                    Tensor::from_data(TensorData::new(vec![0.5f32, 1.5, -1.0], [3]), &d)
+                        .require_grad()
+                }),
+                beta: bn.beta.map(|_| {
+                    Tensor::from_data(TensorData::new(vec![0.1f32, -0.2, 0.3], [3]), &d)
+                        .require_grad()
+                }),
+                ..bn
+            };
+            let x =
+                Tensor::<4>::from_data(TensorData::new(values(4 * 3 * 25, 5), [4, 3, 5, 5]), &d)
+                    .require_grad();
+            let y = forward(&bn, x.clone());
+            let weights =
+                Tensor::<4>::from_data(TensorData::new(values(4 * 3 * 25, 6), [4, 3, 5, 5]), &d);
+            let grads = (y.clone() * weights).sum().backward();
+            let vec = |t: Tensor<1>| t.into_data().try_to_vec::<f32>().unwrap();
+            [
+                y.into_data().try_to_vec::<f32>().unwrap(),
+                x.grad(&grads)
+                    .unwrap()
+                    .into_data()
+                    .try_to_vec::<f32>()
+                    .unwrap(),
+                vec(bn.gamma.grad(&grads).unwrap()),
+                vec(bn.beta.grad(&grads).unwrap()),
+                vec(bn.running_mean.value()),
+                vec(bn.running_var.value()),
+            ]
+        };
+        let burn = run(&|bn, x| bn.forward(x));
+        let ours = run(&|bn, x| batch_norm(bn, x));
+        let names = [
+            "output",
+            "input gradient",
+            "gamma gradient",
+            "beta gradient",
+            "running mean",
+            "running variance",
+        ];
+        for ((name, a), b) in names.iter().zip(&ours).zip(&burn) {
+            assert_close(&format!("{backend} {name}"), a, b);
+        }
+    }
+}
+
+#[test]
+fn kernel_average_pooling_matches_burns_with_its_gradient() {
+    for backend in ["flex", "ndarray"] {
+        let d = device(backend).unwrap().autodiff();
+        let pool = AvgPool2dConfig::new([3, 3])
+            .with_strides([1, 1])
+            .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+            .with_count_include_pad(false)
+            .init();
+        let run = |forward: &dyn Fn(Tensor<4>) -> Tensor<4>| {
+            let x =
+                Tensor::<4>::from_data(TensorData::new(values(2 * 3 * 35, 7), [2, 3, 5, 7]), &d)
+                    .require_grad();
+            let y = forward(x.clone());
+            let weights =
+                Tensor::<4>::from_data(TensorData::new(values(2 * 3 * 35, 8), [2, 3, 5, 7]), &d);
+            let grads = (y.clone() * weights).sum().backward();
+            [
+                y.into_data().try_to_vec::<f32>().unwrap(),
+                x.grad(&grads)
+                    .unwrap()
+                    .into_data()
+                    .try_to_vec::<f32>()
+                    .unwrap(),
+            ]
+        };
+        let burn = run(&|x| pool.forward(x));
+        let ours = run(&|x| avg_pool(&pool, x));
+        assert_close(&format!("{backend} pooled"), &ours[0], &burn[0]);
+        assert_close(&format!("{backend} input gradient"), &ours[1], &burn[1]);
+    }
+}

@@ -1,0 +1,182 @@
+//! Batch normalization in training mode over NCHW data: statistics per channel over the
+//! batch and both spatial axes, the normalized output, and the backward pass.
+//!
+//! burn's default computes the statistics by swapping the batch and channel axes (a full
+//! copy), reducing, and broadcasting back, and its backward does the same four more
+//! times; on flex that made one 16-channel 32x32 batch norm at batch 64 cost 38 ms, more
+//! than the convolution before it. Here each pass reads the planes where they lie.
+//!
+//! Sums are accumulated in f64 in a fixed order per channel, so results are the same bits
+//! on any number of threads.
+
+use rayon::prelude::*;
+
+/// The layout of the input: `[batch, channels, plane]`, where `plane` is height x width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchNormShape {
+    pub batch: usize,
+    pub channels: usize,
+    /// Elements per channel per sample: height x width.
+    pub plane: usize,
+}
+
+impl BatchNormShape {
+    pub fn len(&self) -> usize {
+        self.batch * self.channels * self.plane
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn count(&self) -> f64 {
+        (self.batch * self.plane) as f64
+    }
+
+    fn check(&self, what: &str, len: usize, expected: usize) {
+        assert_eq!(
+            len, expected,
+            "batch_norm: {what} has the wrong length for {self:?}"
+        );
+    }
+}
+
+/// The output and the batch statistics of a training-mode batch norm.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchNormOutput {
+    pub output: Vec<f32>,
+    /// Per channel.
+    pub mean: Vec<f32>,
+    /// Per channel, biased (divided by the count, as the running statistics expect).
+    pub variance: Vec<f32>,
+}
+
+/// The gradients of a training-mode batch norm.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchNormGrads {
+    pub input: Vec<f32>,
+    pub gamma: Vec<f32>,
+    pub beta: Vec<f32>,
+}
+
+/// `f(sum)` over channel `c`'s elements, planes in batch order.
+fn channel_sum(x: &[f32], s: &BatchNormShape, c: usize, f: impl Fn(usize, f32) -> f64) -> f64 {
+    let mut sum = 0.0;
+    for b in 0..s.batch {
+        let start = (b * s.channels + c) * s.plane;
+        for (i, v) in x[start..start + s.plane].iter().enumerate() {
+            sum += f(start + i, *v);
+        }
+    }
+    sum
+}
+
+/// Normalizes `x` with its batch statistics, then scales by `gamma` and shifts by `beta`.
+///
+/// # Panics
+/// When a slice's length does not match `s`.
+pub fn batch_norm_forward(
+    x: &[f32],
+    gamma: &[f32],
+    beta: &[f32],
+    epsilon: f64,
+    s: &BatchNormShape,
+) -> BatchNormOutput {
+    s.check("input", x.len(), s.len());
+    s.check("gamma", gamma.len(), s.channels);
+    s.check("beta", beta.len(), s.channels);
+    let n = s.count();
+    let stats: Vec<(f64, f64)> = (0..s.channels)
+        .into_par_iter()
+        .map(|c| {
+            let mean = channel_sum(x, s, c, |_, v| f64::from(v)) / n;
+            let var = channel_sum(x, s, c, |_, v| (f64::from(v) - mean).powi(2)) / n;
+            (mean, var)
+        })
+        .collect();
+    let mut output = vec![0.0; s.len()];
+    output
+        .par_chunks_mut(s.plane.max(1))
+        .zip(x.par_chunks(s.plane.max(1)))
+        .enumerate()
+        .for_each(|(p, (y, x))| {
+            let c = p % s.channels;
+            let (mean, var) = stats[c];
+            let scale = f64::from(gamma[c]) / (var + epsilon).sqrt();
+            let shift = f64::from(beta[c]) - mean * scale;
+            let (scale, shift) = (scale as f32, shift as f32);
+            for (y, x) in y.iter_mut().zip(x) {
+                *y = x * scale + shift;
+            }
+        });
+    BatchNormOutput {
+        output,
+        mean: stats.iter().map(|(m, _)| *m as f32).collect(),
+        variance: stats.iter().map(|(_, v)| *v as f32).collect(),
+    }
+}
+
+/// The gradients with respect to the input, `gamma` and `beta`, from the output gradient
+/// `dy` and the statistics [`batch_norm_forward`] returned.
+///
+/// With `x^ = (x - mean) / sqrt(var + eps)`: `dbeta = sum dy`, `dgamma = sum dy x^`,
+/// `dx = gamma / sqrt(var + eps) * (dy - mean(dy) - x^ mean(dy x^))`.
+///
+/// # Panics
+/// When a slice's length does not match `s`.
+pub fn batch_norm_backward(
+    x: &[f32],
+    gamma: &[f32],
+    mean: &[f32],
+    variance: &[f32],
+    epsilon: f64,
+    dy: &[f32],
+    s: &BatchNormShape,
+) -> BatchNormGrads {
+    s.check("input", x.len(), s.len());
+    s.check("output gradient", dy.len(), s.len());
+    for (what, v) in [("gamma", gamma), ("mean", mean), ("variance", variance)] {
+        s.check(what, v.len(), s.channels);
+    }
+    let inv_std: Vec<f64> = variance
+        .iter()
+        .map(|v| 1.0 / (f64::from(*v) + epsilon).sqrt())
+        .collect();
+    let sums: Vec<(f64, f64)> = (0..s.channels)
+        .into_par_iter()
+        .map(|c| {
+            let m = f64::from(mean[c]);
+            let dbeta = channel_sum(dy, s, c, |_, g| f64::from(g));
+            let dgamma = channel_sum(dy, s, c, |i, g| {
+                f64::from(g) * (f64::from(x[i]) - m) * inv_std[c]
+            });
+            (dbeta, dgamma)
+        })
+        .collect();
+    let n = s.count();
+    let mut input = vec![0.0; s.len()];
+    input
+        .par_chunks_mut(s.plane.max(1))
+        .zip(
+            x.par_chunks(s.plane.max(1))
+                .zip(dy.par_chunks(s.plane.max(1))),
+        )
+        .enumerate()
+        .for_each(|(p, (dx, (x, dy)))| {
+            let c = p % s.channels;
+            let (dbeta, dgamma) = sums[c];
+            let k = f64::from(gamma[c]) * inv_std[c];
+            // dx = k * (dy - dbeta/n - (x - mean) * inv_std * dgamma/n), as a*dy + b*x + d.
+            let a = k as f32;
+            let b = (-k * inv_std[c] * dgamma / n) as f32;
+            let d = (-k * dbeta / n + k * inv_std[c] * dgamma / n * f64::from(mean[c])) as f32;
+            for ((dx, x), g) in dx.iter_mut().zip(x).zip(dy) {
+                *dx = a * g + b * x + d;
+            }
+        });
+    BatchNormGrads {
+        input,
+        gamma: sums.iter().map(|(_, g)| *g as f32).collect(),
+        beta: sums.iter().map(|(b, _)| *b as f32).collect(),
+    }
+}

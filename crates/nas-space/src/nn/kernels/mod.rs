@@ -1,0 +1,155 @@
+//! The CPU kernels of `nas-kernels` as burn operations on the flex and ndarray backends,
+//! each with its own backward pass: convolution ([`conv2d`]), training-mode batch norm
+//! ([`batch_norm`]) and NB201's average pooling ([`avg_pool`]).
+//!
+//! burn composes both on its CPU backends out of general tensor operations: a
+//! convolution's weight gradient becomes a convolution whose kernel is the whole
+//! output-gradient image, and batch norm's statistics and gradients each copy the tensor
+//! to swap its batch and channel axes, and flex's pooling backward is slow. Together that
+//! was most of a training step. The
+//! operations here are a burn backend extension (`CpuKernels`): the CPU backends read the
+//! values, run the kernel and wrap the result; the autodiff backend records a backward
+//! step that calls the kernels' gradients.
+//!
+//! Other backends (wgpu), and cases the kernels do not cover, keep burn's own operation;
+//! [`conv2d`], [`batch_norm`] and [`avg_pool`] choose, so network code calls them and
+//! nothing else.
+// The extension names burn's deprecated NdArray type, the design's default CPU backend.
+#![allow(deprecated)]
+
+mod avg_pool;
+mod batch_norm;
+mod conv;
+
+pub use avg_pool::avg_pool;
+pub use batch_norm::batch_norm;
+pub use conv::conv2d;
+
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Autodiff, Backend, TensorMetadata, backend_extension};
+use burn::tensor::{DType, Device, TensorData};
+use std::future::Future;
+use std::task::{Context, Poll, Waker};
+
+/// The operations as a backend extension. The default bodies are the CPU backends'
+/// implementations; the autodiff backend overrides them to record its backward steps.
+#[backend_extension(
+    Flex: cfg(feature = "flex"),
+    NdArray: cfg(feature = "ndarray"),
+    Autodiff
+)]
+pub trait CpuKernels: Backend {
+    /// A convolution without bias of `[batch, in, h, w]` by `[out, in, kh, kw]`.
+    fn kernel_conv2d(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        stride_h: usize,
+        stride_w: usize,
+        pad_h: usize,
+        pad_w: usize,
+    ) -> FloatTensor<Self> {
+        conv::forward::<Self>(x, weight, [stride_h, stride_w, pad_h, pad_w])
+    }
+
+    /// Training-mode batch norm of `[batch, channels, h, w]`: the output, and the batch
+    /// mean and biased variance per channel.
+    fn kernel_batch_norm_train(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f64,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        batch_norm::forward::<Self>(x, gamma, beta, epsilon)
+    }
+
+    /// Average pooling of `[batch, channels, h, w]` over a `kernel x kernel` window (odd),
+    /// stride 1, "same" padding not counted.
+    fn kernel_avg_pool(x: FloatTensor<Self>, kernel: usize) -> FloatTensor<Self> {
+        avg_pool::forward::<Self>(x, kernel)
+    }
+}
+
+#[cfg(feature = "flex")]
+impl CpuKernels for burn::backend::Flex {}
+
+#[cfg(feature = "ndarray")]
+impl CpuKernels for burn::backend::NdArray {}
+
+impl<B: Backend + CpuKernels, C: CheckpointStrategy> CpuKernels for Autodiff<B, C> {
+    fn kernel_conv2d(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        stride_h: usize,
+        stride_w: usize,
+        pad_h: usize,
+        pad_w: usize,
+    ) -> FloatTensor<Self> {
+        conv::autodiff::<B, C>(x, weight, [stride_h, stride_w, pad_h, pad_w])
+    }
+
+    fn kernel_batch_norm_train(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f64,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        batch_norm::autodiff::<B, C>(x, gamma, beta, epsilon)
+    }
+
+    fn kernel_avg_pool(x: FloatTensor<Self>, kernel: usize) -> FloatTensor<Self> {
+        avg_pool::autodiff::<B, C>(x, kernel)
+    }
+}
+
+/// A CPU tensor's values. The public functions only send f32 tensors of CPU backends
+/// here, whose reads complete at once, so a failure is a broken invariant, not bad input.
+fn read<B: Backend>(tensor: FloatTensor<B>) -> Vec<f32> {
+    let data = match block_on(B::float_into_data(tensor)) {
+        Ok(data) => data,
+        Err(e) => panic!("CPU kernels: reading a CPU tensor failed: {e:?}"),
+    };
+    match data.try_into_vec::<f32>() {
+        Ok(values) => values,
+        Err(e) => panic!("CPU kernels: expected f32 data: {e:?}"),
+    }
+}
+
+fn write<B: Backend>(values: Vec<f32>, dims: Vec<usize>, device: &B::Device) -> FloatTensor<B> {
+    B::float_from_data(TensorData::new(values, dims), device)
+}
+
+/// Polls a future that CPU backends resolve immediately (their reads never wait).
+fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
+            return value;
+        }
+        std::thread::yield_now();
+    }
+}
+
+/// Whether the kernels can run on `device` for tensors of type `dtype`: a backend that
+/// implements [`CpuKernels`], and f32.
+fn applies(device: &Device, dtype: DType) -> bool {
+    if dtype != DType::F32 {
+        return false;
+    }
+    #[cfg(feature = "flex")]
+    if *device == Device::flex() {
+        return true;
+    }
+    #[cfg(feature = "ndarray")]
+    if *device == Device::ndarray() {
+        return true;
+    }
+    let _ = device;
+    false
+}
+
+/// The `[batch, channels, h, w]` dimensions of a primitive.
+fn dims4<B: Backend>(t: &FloatTensor<B>) -> [usize; 4] {
+    t.shape().dims()
+}
