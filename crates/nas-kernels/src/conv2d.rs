@@ -9,7 +9,7 @@
 //!
 //! A 1x1 convolution with stride 1 and no padding skips im2col: the image is `cols`.
 
-use crate::matmul::{MatRef, matmul, matmul_col_major};
+use crate::matmul::{MatRef, matmul};
 use rayon::prelude::*;
 
 /// Images whose weight-gradient products are summed by one task. The split depends on the
@@ -191,6 +191,15 @@ fn col2im(cols: &[f32], s: &Conv2dShape, image: &mut [f32]) {
     });
 }
 
+/// Writes the `cols x rows` transpose of the row-major `rows x cols` matrix `src`.
+fn transpose(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
+    for (r, row) in src.chunks(cols).take(rows).enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            dst[c * rows + r] = *v;
+        }
+    }
+}
+
 /// The im2col matrix of `image` as a slice: the image itself for a pointwise convolution,
 /// else written into `buffer`.
 fn patches<'a>(image: &'a [f32], s: &Conv2dShape, buffer: &'a mut Vec<f32>) -> &'a [f32] {
@@ -304,21 +313,18 @@ pub fn conv2d_weight_grad(x: &[f32], dy: &[f32], s: &Conv2dShape) -> Vec<f32> {
         .par_chunks(s.image_len() * IMAGES_PER_TASK)
         .zip(dy.par_chunks(dy_len * IMAGES_PER_TASK))
         .map_init(Vec::new, |buffer, (xs, dys)| {
-            // Column-major, so gemm reads the im2col matrix in place (see
-            // `matmul_col_major`): three times faster than row-major here. Transposed
-            // back once, when the tasks' sums are added.
-            let mut dw_col_major = vec![0.0; s.weight_len()];
+            // dW^T = cols dy^T with dy transposed once (16 to 64 rows of a plane), so
+            // both operands are row-major for the microkernel. dW^T is transposed back
+            // when the tasks' sums are added.
+            let mut dw_t = vec![0.0; s.weight_len()];
+            let mut dy_t = vec![0.0; dy_len];
             for (x_b, dy_b) in xs.chunks(s.image_len()).zip(dys.chunks(dy_len)) {
                 let cols = patches(x_b, s, buffer);
-                let dy_b = MatRef::row_major(dy_b, s.channels_out, l);
-                matmul_col_major(
-                    &mut dw_col_major,
-                    dy_b,
-                    MatRef::row_major(cols, k, l).t(),
-                    true,
-                );
+                transpose(dy_b, s.channels_out, l, &mut dy_t);
+                let dy_t = MatRef::row_major(&dy_t, l, s.channels_out);
+                matmul(&mut dw_t, MatRef::row_major(cols, k, l), dy_t, true);
             }
-            dw_col_major
+            dw_t
         })
         .collect();
     let mut total = vec![0.0; s.weight_len()];

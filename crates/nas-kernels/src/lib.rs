@@ -17,6 +17,7 @@ mod avg_pool;
 mod batch_norm;
 mod conv2d;
 mod matmul;
+mod microkernel;
 
 pub use avg_pool::{AvgPoolShape, avg_pool_backward, avg_pool_forward};
 pub use batch_norm::{

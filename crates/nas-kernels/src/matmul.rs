@@ -1,5 +1,8 @@
-//! A checked, safe wrapper around `gemm`'s raw-pointer interface.
+//! Matrix products: a checked, safe wrapper around `gemm`'s raw-pointer interface, and
+//! the dispatch to the AVX2 [`microkernel`] for whole blocks of row-major products.
 #![allow(unsafe_code)]
+
+use crate::microkernel;
 
 /// A read-only matrix view: element `(r, c)` is `data[r * row_stride + c * col_stride]`.
 /// Strides let a transposed matrix be read without copying it.
@@ -52,28 +55,76 @@ fn stride(s: usize) -> isize {
 /// `dst = lhs * rhs`, or `dst += lhs * rhs` with `accumulate`; `dst` is row-major
 /// `lhs.rows x rhs.cols`, single-threaded (callers parallelize over images).
 ///
+/// Row-major operands go to the [`microkernel`] where the CPU has it, whole blocks only;
+/// the edges and everything else go to gemm.
+///
 /// # Panics
 /// When the shapes do not chain or a view reaches past its slice.
 pub(crate) fn matmul(dst: &mut [f32], lhs: MatRef<'_>, rhs: MatRef<'_>, accumulate: bool) {
-    product(dst, lhs, rhs, accumulate, false);
+    let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
+    assert_eq!(rhs.rows, k, "matmul: inner dimensions differ");
+    let rows = m - m % microkernel::ROWS;
+    let cols = n - n % microkernel::COLS;
+    let blocked = lhs.col_stride == 1
+        && rhs.col_stride == 1
+        && rows > 0
+        && cols > 0
+        && microkernel::available();
+    if !blocked {
+        product(dst, n, lhs, rhs, accumulate, false);
+        return;
+    }
+    microkernel::blocks(
+        dst,
+        n,
+        rows_of(lhs),
+        rows_of(rhs),
+        rows,
+        cols,
+        k,
+        accumulate,
+    );
+    // The right edge beside the blocks, then the bottom edge under both.
+    if cols < n {
+        let right = MatRef {
+            data: &rhs.data[cols..],
+            cols: n - cols,
+            ..rhs
+        };
+        let top = MatRef { rows, ..lhs };
+        product(&mut dst[cols..], n, top, right, accumulate, false);
+    }
+    if rows < m {
+        let bottom = MatRef {
+            data: &lhs.data[rows * lhs.row_stride..],
+            rows: m - rows,
+            ..lhs
+        };
+        product(&mut dst[rows * n..], n, bottom, rhs, accumulate, false);
+    }
 }
 
-/// [`matmul`] into a column-major `dst`. gemm works column-major: a row-major destination
-/// makes it transpose the whole product, which turns a row-major operand into one it must
-/// repack. Choosing the destination's order lets the large operand be read in place.
-pub(crate) fn matmul_col_major(
+/// A view with unit column stride as the microkernel's row-major operand.
+fn rows_of(v: MatRef<'_>) -> microkernel::Rows<'_> {
+    microkernel::Rows {
+        data: v.data,
+        stride: v.row_stride,
+    }
+}
+
+/// gemm: `dst` is `m x n`, row-major with row stride `ld`, or column-major with column
+/// stride `ld`. (Column-major is gemm's own order; the convolution no longer needs it,
+/// but the edge cases stay general.)
+fn product(
     dst: &mut [f32],
+    ld: usize,
     lhs: MatRef<'_>,
     rhs: MatRef<'_>,
     accumulate: bool,
+    col_major: bool,
 ) {
-    product(dst, lhs, rhs, accumulate, true);
-}
-
-fn product(dst: &mut [f32], lhs: MatRef<'_>, rhs: MatRef<'_>, accumulate: bool, col_major: bool) {
     let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
     assert_eq!(rhs.rows, k, "matmul: inner dimensions differ");
-    assert!(dst.len() >= m * n, "matmul: destination too short");
     assert!(
         lhs.extent() <= lhs.data.len(),
         "matmul: lhs view out of bounds"
@@ -85,14 +136,25 @@ fn product(dst: &mut [f32], lhs: MatRef<'_>, rhs: MatRef<'_>, accumulate: bool, 
     if m == 0 || n == 0 {
         return;
     }
+    let (inner, outer) = if col_major { (m, n) } else { (n, m) };
+    assert!(inner <= ld, "matmul: stride shorter than a line");
+    assert!(
+        (outer - 1) * ld + inner <= dst.len(),
+        "matmul: destination too short"
+    );
+    let (dst_cs, dst_rs) = if col_major { (ld, 1) } else { (1, ld) };
     if k == 0 {
         if !accumulate {
-            dst[..m * n].fill(0.0);
+            for r in 0..m {
+                for c in 0..n {
+                    dst[r * dst_rs + c * dst_cs] = 0.0;
+                }
+            }
         }
         return;
     }
-    // SAFETY: the asserts above keep every index gemm forms inside its slice: dst is
-    // m x n row-major within dst.len(), lhs and rhs stay within their extents. `dst` is
+    // SAFETY: the asserts above keep every index gemm forms inside its slice: dst's
+    // lines are within dst.len(), lhs and rhs stay within their extents. `dst` is
     // borrowed mutably, so it aliases neither input.
     unsafe {
         gemm::gemm(
@@ -100,8 +162,8 @@ fn product(dst: &mut [f32], lhs: MatRef<'_>, rhs: MatRef<'_>, accumulate: bool, 
             n,
             k,
             dst.as_mut_ptr(),
-            if col_major { stride(m) } else { 1 },
-            if col_major { 1 } else { stride(n) },
+            stride(dst_cs),
+            stride(dst_rs),
             accumulate,
             lhs.data.as_ptr(),
             stride(lhs.col_stride),
@@ -157,14 +219,21 @@ mod tests {
         matmul(&mut acc, lhs, rhs, true);
         let twice: Vec<f32> = naive(lhs, rhs).iter().map(|v| v * 2.0).collect();
         assert_eq!(acc, twice);
-        // Column-major: the transpose of the row-major product.
-        let mut col = vec![0.0; 15];
-        matmul_col_major(&mut col, lhs, rhs, false);
-        let row = naive(lhs, rhs);
-        for r in 0..3 {
-            for c in 0..5 {
-                assert_eq!(col[c * 3 + r], row[r * 5 + c]);
-            }
-        }
+    }
+
+    #[test]
+    fn blocked_products_with_both_edges_match_the_definition() {
+        // 9 x 37: two 4-row blocks and two 16-column blocks, plus a row and 5 columns of
+        // edge. Small integers keep every sum exact, whatever the order.
+        let (m, k, n) = (9, 13, 37);
+        let a: Vec<f32> = (0..m * k).map(|i| (i % 7) as f32 - 3.0).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| (i % 5) as f32 - 2.0).collect();
+        let (lhs, rhs) = (MatRef::row_major(&a, m, k), MatRef::row_major(&b, k, n));
+        let mut dst = vec![7.0; m * n];
+        matmul(&mut dst, lhs, rhs, false);
+        assert_eq!(dst, naive(lhs, rhs));
+        matmul(&mut dst, lhs, rhs, true);
+        let twice: Vec<f32> = naive(lhs, rhs).iter().map(|v| v * 2.0).collect();
+        assert_eq!(dst, twice);
     }
 }
