@@ -1,6 +1,6 @@
 //! NB201's average pooling ([`nas_kernels::avg_pool_forward`] and its backward pass).
 
-use super::{CpuKernels, applies, dims4, read, write};
+use super::{CpuKernels, applies, dims4, values, write};
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
@@ -27,7 +27,7 @@ fn shape_of<B: Backend>(x: &FloatTensor<B>, kernel: usize) -> AvgPoolShape {
 pub(super) fn forward<B: Backend>(x: FloatTensor<B>, kernel: usize) -> FloatTensor<B> {
     let s = shape_of::<B>(&x, kernel);
     let (device, dims) = (x.device(), x.shape().to_vec());
-    write::<B>(avg_pool_forward(&read::<B>(x), &s), dims, &device)
+    write::<B>(avg_pool_forward(&values::<B>(&x), &s), dims, &device)
 }
 
 /// The backward step: it needs only the window, not the input.
@@ -48,7 +48,7 @@ impl<B: Backend> Backward<B, 1> for AvgPoolBackward {
         if let Some(node) = node_x {
             let s = shape_of::<B>(&dy, ops.state);
             let (device, dims) = (dy.device(), dy.shape().to_vec());
-            let dx = avg_pool_backward(&read::<B>(dy), &s);
+            let dx = avg_pool_backward(&values::<B>(&dy), &s);
             grads.register::<B>(node.id, write::<B>(dx, dims, &device));
         }
     }

@@ -1,6 +1,6 @@
 //! Training-mode batch norm ([`nas_kernels::batch_norm_forward`] and its backward pass).
 
-use super::{CpuKernels, applies, dims4, read, write};
+use super::{CpuKernels, applies, dims4, values, write};
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
@@ -33,9 +33,9 @@ pub(super) fn forward<B: Backend>(
     let s = shape_of::<B>(&x);
     let (device, dims) = (x.device(), x.shape().to_vec());
     let out = batch_norm_forward(
-        &read::<B>(x),
-        &read::<B>(gamma),
-        &read::<B>(beta),
+        &values::<B>(&x),
+        &values::<B>(&gamma),
+        &values::<B>(&beta),
         epsilon,
         &s,
     );
@@ -72,12 +72,12 @@ impl<B: Backend> Backward<B, 3> for BatchNormBackward {
         let s = shape_of::<B>(&x);
         let (device, dims) = (x.device(), x.shape().to_vec());
         let g = batch_norm_backward(
-            &read::<B>(x),
-            &read::<B>(gamma),
-            &read::<B>(mean),
-            &read::<B>(variance),
+            &values::<B>(&x),
+            &values::<B>(&gamma),
+            &values::<B>(&mean),
+            &values::<B>(&variance),
             epsilon,
-            &read::<B>(dy),
+            &values::<B>(&dy),
             &s,
         );
         for (node, values, dims) in [

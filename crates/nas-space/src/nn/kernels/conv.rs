@@ -1,6 +1,6 @@
 //! Convolution by im2col + gemm ([`nas_kernels::conv2d_forward`] and its gradients).
 
-use super::{CpuKernels, applies, dims4, read, write};
+use super::{CpuKernels, applies, dims4, values, write};
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
@@ -35,13 +35,13 @@ impl<B: Backend> Backward<B, 2> for KernelConvBackward {
         let (x, weight, geometry) = ops.state;
         let s = shape_of::<B>(&x, &weight, geometry);
         let device = dy.device();
-        let dy = read::<B>(dy);
+        let dy = values::<B>(&dy);
         if let Some(node) = node_x {
-            let dx = conv2d_input_grad(&dy, &read::<B>(weight), &s);
+            let dx = conv2d_input_grad(&dy, &values::<B>(&weight), &s);
             grads.register::<B>(node.id, write::<B>(dx, x.shape().to_vec(), &device));
         }
         if let Some(node) = node_weight {
-            let dw = conv2d_weight_grad(&read::<B>(x), &dy, &s);
+            let dw = conv2d_weight_grad(&values::<B>(&x), &dy, &s);
             let dims = vec![s.channels_out, s.channels_in, s.kernel[0], s.kernel[1]];
             grads.register::<B>(node.id, write::<B>(dw, dims, &device));
         }
@@ -94,7 +94,7 @@ pub(super) fn forward<B: Backend>(
 ) -> FloatTensor<B> {
     let s = shape_of::<B>(&x, &weight, geometry);
     let device = x.device();
-    let y = conv2d_forward(&read::<B>(x), &read::<B>(weight), &s);
+    let y = conv2d_forward(&values::<B>(&x), &values::<B>(&weight), &s);
     let [h, w] = s.output_size();
     write::<B>(y, vec![s.batch, s.channels_out, h, w], &device)
 }

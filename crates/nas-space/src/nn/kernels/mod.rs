@@ -29,6 +29,7 @@ use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, TensorMetadata, backend_extension};
 use burn::tensor::{DType, Device, TensorData};
+use std::borrow::Cow;
 use std::future::Future;
 use std::task::{Context, Poll, Waker};
 
@@ -102,8 +103,23 @@ impl<B: Backend + CpuKernels, C: CheckpointStrategy> CpuKernels for Autodiff<B, 
     }
 }
 
-/// A CPU tensor's values. The public functions only send f32 tensors of CPU backends
-/// here, whose reads complete at once, so a failure is a broken invariant, not bad input.
+/// A CPU tensor's values: borrowed from a contiguous flex tensor, else copied out.
+/// (Reading through `TensorData` copies any tensor the autodiff graph also holds, which
+/// is most of them: a tenth of a training step.)
+fn values<B: Backend>(tensor: &FloatTensor<B>) -> Cow<'_, [f32]> {
+    #[cfg(feature = "flex")]
+    if let Some(flex) =
+        (tensor as &dyn std::any::Any).downcast_ref::<burn::backend::flex::FlexTensor>()
+        && let Some(slice) = flex.as_slice::<f32>()
+    {
+        return Cow::Borrowed(slice);
+    }
+    Cow::Owned(read::<B>(tensor.clone()))
+}
+
+/// A CPU tensor's values, copied. The public functions only send f32 tensors of CPU
+/// backends here, whose reads complete at once, so a failure is a broken invariant, not
+/// bad input.
 fn read<B: Backend>(tensor: FloatTensor<B>) -> Vec<f32> {
     let data = match block_on(B::float_into_data(tensor)) {
         Ok(data) => data,
