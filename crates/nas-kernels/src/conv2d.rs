@@ -10,6 +10,7 @@
 //! A 1x1 convolution with stride 1 and no padding skips im2col: the image is `cols`.
 
 use crate::matmul::{MatRef, matmul};
+use crate::microkernel;
 use rayon::prelude::*;
 
 /// Images whose weight-gradient products are summed by one task. The split depends on the
@@ -227,10 +228,67 @@ pub fn conv2d_forward(x: &[f32], weight: &[f32], s: &Conv2dShape) -> Vec<f32> {
     y.par_chunks_mut(s.channels_out * l)
         .zip(x.par_chunks(s.image_len()))
         .for_each_init(Vec::new, |buffer, (y_b, x_b)| {
-            let cols = patches(x_b, s, buffer);
-            matmul(y_b, w, MatRef::row_major(cols, k, l), false);
+            if packs_from_image(s) {
+                let w = microkernel::Rows {
+                    data: weight,
+                    stride: k,
+                };
+                microkernel::blocks_with(y_b, l, w, s.channels_out, l, k, false, |q, panel| {
+                    pack_patches(x_b, s, q, panel);
+                });
+            } else {
+                let cols = patches(x_b, s, buffer);
+                matmul(y_b, w, MatRef::row_major(cols, k, l), false);
+            }
         });
     y
+}
+
+/// Whether the forward pass can skip im2col: the microkernel packs its panels straight
+/// from the image when a panel's 16 output pixels lie in one output row (stride 1, the
+/// output width a multiple of 16) and the output channels are whole 4-row blocks. That
+/// covers the 32x32 and 16x16 stages of NB201, where im2col wrote and re-read half a
+/// megabyte per image.
+fn packs_from_image(s: &Conv2dShape) -> bool {
+    let [_, wo] = s.output_size();
+    microkernel::available()
+        && s.stride == [1, 1]
+        && !s.is_pointwise()
+        && wo % microkernel::COLS == 0
+        && s.channels_out % microkernel::ROWS == 0
+}
+
+/// Writes the im2col panel of output pixels `q..q + 16` (one output row, see
+/// [`packs_from_image`]) into `panel`: for each im2col row, the 16 input pixels those
+/// outputs read.
+fn pack_patches(image: &[f32], s: &Conv2dShape, q: usize, panel: &mut [f32]) {
+    const N: usize = microkernel::COLS;
+    let [_, wo] = s.output_size();
+    let (h, w) = (s.height, s.width);
+    let [ph, pw] = s.padding;
+    let (oy, ox) = (q / wo, q % wo);
+    let mut rows = panel.chunks_exact_mut(N);
+    for_each_row(s, |_, i, j, c| {
+        let Some(out) = rows.next() else { return };
+        let iy = (oy + i).checked_sub(ph).filter(|&iy| iy < h);
+        let Some(iy) = iy else {
+            out.fill(0.0);
+            return;
+        };
+        let line = &image[(c * h + iy) * w..][..w];
+        match (ox + j).checked_sub(pw).filter(|&ix| ix + N <= w) {
+            Some(ix) => out.copy_from_slice(&line[ix..ix + N]),
+            None => {
+                // A panel at the left or right border: outputs t in lo..hi read input
+                // columns ox + j + t - pw inside the image, the others padding.
+                let (lo, hi) = valid_range(N, 1, ox + j, pw, w);
+                out[..lo].fill(0.0);
+                out[hi..].fill(0.0);
+                let start = ox + j + lo - pw;
+                out[lo..hi].copy_from_slice(&line[start..start + hi - lo]);
+            }
+        }
+    });
 }
 
 /// The gradient of the loss with respect to the input, from the output gradient `dy`

@@ -41,6 +41,10 @@ pub(crate) struct Rows<'a> {
 /// where `rows` and `cols` are multiples of [`ROWS`] and [`COLS`]; `dst` is row-major
 /// with row stride `ld`.
 ///
+/// Each 16-column panel of `b` is copied to contiguous rows first: rows a power of two
+/// apart (an im2col matrix of a 32x32 image: 4 KiB) all fall in one L1 set and evict
+/// each other.
+///
 /// # Panics
 /// When the kernel is not [`available`], the sizes are not whole blocks, or a view
 /// reaches past its slice.
@@ -54,6 +58,35 @@ pub(crate) fn blocks(
     cols: usize,
     k: usize,
     accumulate: bool,
+) {
+    assert!(
+        k == 0 || cols == 0 || (k - 1) * b.stride + cols <= b.data.len(),
+        "microkernel: rhs"
+    );
+    blocks_with(dst, ld, a, rows, cols, k, accumulate, |j, panel| {
+        for (p, row) in panel.chunks_exact_mut(COLS).enumerate() {
+            row.copy_from_slice(&b.data[p * b.stride + j..][..COLS]);
+        }
+    });
+}
+
+/// [`blocks`] where `pack(j, panel)` writes the `k x 16` panel of the right operand that
+/// starts at column `j`, row after row, into `panel` (`k * 16` long; it must write every
+/// value). A convolution packs straight from the image, so its im2col matrix is never
+/// written out.
+///
+/// # Panics
+/// As [`blocks`].
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn blocks_with(
+    dst: &mut [f32],
+    ld: usize,
+    a: Rows<'_>,
+    rows: usize,
+    cols: usize,
+    k: usize,
+    accumulate: bool,
+    mut pack: impl FnMut(usize, &mut [f32]),
 ) {
     assert!(available(), "microkernel: this CPU lacks AVX2 or FMA");
     assert!(
@@ -71,71 +104,52 @@ pub(crate) fn blocks(
         k == 0 || (rows - 1) * a.stride + k <= a.data.len(),
         "microkernel: lhs"
     );
-    assert!(
-        k == 0 || (k - 1) * b.stride + cols <= b.data.len(),
-        "microkernel: rhs"
-    );
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: the CPU has AVX2 and FMA (asserted above), and the asserts bound every index
-    // the kernel forms: rows `< rows` of `a` read `k` values from `r * a.stride`, rows `< k`
-    // of `b` read `cols` values from `r * b.stride`, and `dst` is written at
-    // `r * ld + c` for `r < rows`, `c < cols`.
-    unsafe {
-        avx2::blocks(dst.as_mut_ptr(), ld, a, b, rows, cols, k, accumulate);
+    let mut panel = vec![0.0; k * COLS];
+    for j in (0..cols).step_by(COLS) {
+        pack(j, &mut panel);
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the CPU has AVX2 and FMA (asserted above), and the asserts bound every
+        // index the kernel forms: rows `< rows` of `a` read `k` values from
+        // `r * a.stride`; the panel holds `k` rows of 16; `dst` is written at
+        // `r * ld + j + c` for `r < rows`, `c < 16`, `j + 16 <= cols <= ld`.
+        unsafe {
+            avx2::row_blocks(&mut dst[j..], ld, a, rows, &panel, k, accumulate);
+        }
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::{COLS, ROWS, Rows};
+    use super::{ROWS, Rows};
     use std::arch::x86_64::{
         _mm256_add_ps, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_set1_ps, _mm256_setzero_ps,
         _mm256_storeu_ps,
     };
 
-    /// Column blocks outside, row blocks inside: one `k x 16` panel of `b` serves every
-    /// row block while it is in L1.
+    /// Every 4-row block of `a` against one panel, which stays in L1 meanwhile.
     #[target_feature(enable = "avx2,fma")]
-    #[allow(clippy::too_many_arguments)]
-    pub(super) unsafe fn blocks(
-        dst: *mut f32,
+    pub(super) unsafe fn row_blocks(
+        dst: &mut [f32],
         ld: usize,
         a: Rows<'_>,
-        b: Rows<'_>,
         rows: usize,
-        cols: usize,
+        panel: &[f32],
         k: usize,
         accumulate: bool,
     ) {
-        // A panel of `b` is copied to contiguous rows of 16 unless it already is: rows a
-        // power-of-two apart (an im2col matrix of a 32x32 image: 4 KiB) all fall in
-        // one L1 set and evict each other.
-        let mut panel = Vec::new();
-        for j in (0..cols).step_by(COLS) {
-            let (b_ptr, ldb) = if b.stride == COLS {
-                (b.data[j..].as_ptr(), COLS)
-            } else {
-                panel.clear();
-                for p in 0..k {
-                    panel.extend_from_slice(&b.data[p * b.stride + j..p * b.stride + j + COLS]);
-                }
-                (panel.as_ptr(), COLS)
-            };
-            for i in (0..rows).step_by(ROWS) {
-                // SAFETY: within the bounds the caller checked; the panel holds k rows
-                // of 16.
-                unsafe {
-                    block(
-                        dst.add(i * ld + j),
-                        ld,
-                        a.data.as_ptr().add(i * a.stride),
-                        a.stride,
-                        b_ptr,
-                        ldb,
-                        k,
-                        accumulate,
-                    );
-                }
+        for i in (0..rows).step_by(ROWS) {
+            // SAFETY: within the bounds the caller checked.
+            unsafe {
+                block(
+                    dst.as_mut_ptr().add(i * ld),
+                    ld,
+                    a.data.as_ptr().add(i * a.stride),
+                    a.stride,
+                    panel.as_ptr(),
+                    super::COLS,
+                    k,
+                    accumulate,
+                );
             }
         }
     }

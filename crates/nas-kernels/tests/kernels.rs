@@ -156,6 +156,31 @@ fn the_network_shapes_match_the_definition() {
 }
 
 #[test]
+fn outputs_a_multiple_of_16_wide_match_the_definition() {
+    // The forward pass (and the stride-1 input gradient, a forward pass) packs the
+    // microkernel's panels straight from the image when the output width is a multiple
+    // of 16 and the output channels of 4: padded edges on both sides, a wider kernel, a
+    // kernel without padding, and 32 columns of output (two panels per row).
+    for (c_in, c_out, (h, w), k, pad) in [
+        (3, 8, (6, 16), 3, 1),
+        (2, 4, (5, 16), 5, 2),
+        (2, 4, (4, 18), 3, 0),
+        (4, 4, (3, 32), 3, 1),
+    ] {
+        check(&Conv2dShape {
+            batch: 2,
+            channels_in: c_in,
+            height: h,
+            width: w,
+            channels_out: c_out,
+            kernel: [k, k],
+            stride: [1, 1],
+            padding: [pad, pad],
+        });
+    }
+}
+
+#[test]
 fn results_are_the_same_bits_on_any_number_of_threads() {
     let s = Conv2dShape {
         batch: 11,
