@@ -3,11 +3,12 @@
 //! network.
 //!
 //! burn's CPU backends train the NAS-Bench-201 network far below PyTorch's rate, and most
-//! of the time goes to convolution gradients: burn computes the weight gradient as a
+//! of the time went to convolution gradients: burn computes the weight gradient as a
 //! convolution whose kernel is the whole output-gradient image, and the input gradient as a
-//! transposed convolution. Here both gradients are the two matrix products of im2col, as
-//! in Caffe and PyTorch's CPU path, so nearly all the work runs in `gemm`'s tuned
-//! micro-kernels. `nas-space` wraps these as a burn operation with its own backward pass.
+//! transposed convolution. Here both gradients are matrix products over im2col, as in
+//! Caffe and PyTorch's CPU path, and the products run on a 4x16 AVX2/FMA microkernel
+//! (`gemm` for the edges and for CPUs without AVX2). `nas-space` wraps the kernels as burn
+//! operations with their own backward passes.
 //!
 //! Every result is deterministic: work is split by image, never by thread, and partial
 //! sums are added in a fixed order, so the same inputs give the same bits on any number

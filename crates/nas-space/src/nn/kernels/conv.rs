@@ -1,4 +1,4 @@
-//! Convolution by im2col + gemm ([`nas_kernels::conv2d_forward`] and its gradients).
+//! Convolution ([`nas_kernels::conv2d_forward`] and its two gradients).
 
 use super::{CpuKernels, applies, dims4, values, write};
 use burn::backend::autodiff::checkpoint::base::Checkpointer;

@@ -105,7 +105,7 @@ impl<B: Backend + CpuKernels, C: CheckpointStrategy> CpuKernels for Autodiff<B, 
 
 /// A CPU tensor's values: borrowed from a contiguous flex tensor, else copied out.
 /// (Reading through `TensorData` copies any tensor the autodiff graph also holds, which
-/// is most of them: a tenth of a training step.)
+/// is most of them: a third of a training step.)
 fn values<B: Backend>(tensor: &FloatTensor<B>) -> Cow<'_, [f32]> {
     #[cfg(feature = "flex")]
     if let Some(flex) =
