@@ -224,11 +224,12 @@ pub fn conv2d_forward(x: &[f32], weight: &[f32], s: &Conv2dShape) -> Vec<f32> {
     s.check("weight", weight.len(), s.weight_len());
     let (k, l) = (s.patch_len(), s.pixels_out());
     let w = MatRef::row_major(weight, s.channels_out, k);
+    let from_image = packs_from_image(s);
     let mut y = vec![0.0; s.output_len()];
     y.par_chunks_mut(s.channels_out * l)
         .zip(x.par_chunks(s.image_len()))
         .for_each_init(Vec::new, |buffer, (y_b, x_b)| {
-            if packs_from_image(s) {
+            if from_image {
                 let w = microkernel::Rows {
                     data: weight,
                     stride: k,

@@ -71,7 +71,7 @@ pub(crate) fn matmul(dst: &mut [f32], lhs: MatRef<'_>, rhs: MatRef<'_>, accumula
         && cols > 0
         && microkernel::available();
     if !blocked {
-        product(dst, n, lhs, rhs, accumulate, false);
+        product(dst, n, lhs, rhs, accumulate);
         return;
     }
     microkernel::blocks(
@@ -92,7 +92,7 @@ pub(crate) fn matmul(dst: &mut [f32], lhs: MatRef<'_>, rhs: MatRef<'_>, accumula
             ..rhs
         };
         let top = MatRef { rows, ..lhs };
-        product(&mut dst[cols..], n, top, right, accumulate, false);
+        product(&mut dst[cols..], n, top, right, accumulate);
     }
     if rows < m {
         let bottom = MatRef {
@@ -100,7 +100,7 @@ pub(crate) fn matmul(dst: &mut [f32], lhs: MatRef<'_>, rhs: MatRef<'_>, accumula
             rows: m - rows,
             ..lhs
         };
-        product(&mut dst[rows * n..], n, bottom, rhs, accumulate, false);
+        product(&mut dst[rows * n..], n, bottom, rhs, accumulate);
     }
 }
 
@@ -112,17 +112,8 @@ fn rows_of(v: MatRef<'_>) -> microkernel::Rows<'_> {
     }
 }
 
-/// gemm: `dst` is `m x n`, row-major with row stride `ld`, or column-major with column
-/// stride `ld`. (Column-major is gemm's own order; the convolution no longer needs it,
-/// but the edge cases stay general.)
-fn product(
-    dst: &mut [f32],
-    ld: usize,
-    lhs: MatRef<'_>,
-    rhs: MatRef<'_>,
-    accumulate: bool,
-    col_major: bool,
-) {
+/// gemm: `dst` is `m x n`, row-major with row stride `ld`.
+fn product(dst: &mut [f32], ld: usize, lhs: MatRef<'_>, rhs: MatRef<'_>, accumulate: bool) {
     let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
     assert_eq!(rhs.rows, k, "matmul: inner dimensions differ");
     assert!(
@@ -136,19 +127,15 @@ fn product(
     if m == 0 || n == 0 {
         return;
     }
-    let (inner, outer) = if col_major { (m, n) } else { (n, m) };
-    assert!(inner <= ld, "matmul: stride shorter than a line");
+    assert!(n <= ld, "matmul: stride shorter than a row");
     assert!(
-        (outer - 1) * ld + inner <= dst.len(),
+        (m - 1) * ld + n <= dst.len(),
         "matmul: destination too short"
     );
-    let (dst_cs, dst_rs) = if col_major { (ld, 1) } else { (1, ld) };
     if k == 0 {
         if !accumulate {
-            for r in 0..m {
-                for c in 0..n {
-                    dst[r * dst_rs + c * dst_cs] = 0.0;
-                }
+            for row in dst.chunks_mut(ld).take(m) {
+                row[..n].fill(0.0);
             }
         }
         return;
@@ -162,8 +149,8 @@ fn product(
             n,
             k,
             dst.as_mut_ptr(),
-            stride(dst_cs),
-            stride(dst_rs),
+            1,
+            stride(ld),
             accumulate,
             lhs.data.as_ptr(),
             stride(lhs.col_stride),

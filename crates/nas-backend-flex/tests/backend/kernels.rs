@@ -6,7 +6,7 @@
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::AvgPool2dConfig;
 use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::{Device, Gradients, Tensor, TensorData};
 use nas_space::nn::device;
 use nas_space::nn::kernels::{avg_pool, batch_norm, conv2d};
 
@@ -26,29 +26,43 @@ fn assert_close(what: &str, a: &[f32], b: &[f32]) {
     }
 }
 
+fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data().try_to_vec::<f32>().unwrap()
+}
+
+/// `forward` on a tracked copy of `x`, then the backward pass of a loss that weighs every
+/// output differently, so no gradient is trivially uniform: the output, the input
+/// gradient, and the gradients for the module's parameters.
+fn forward_backward(
+    x: &Tensor<4>,
+    forward: impl FnOnce(Tensor<4>) -> Tensor<4>,
+) -> (Vec<f32>, Vec<f32>, Gradients) {
+    let x = x.clone().require_grad();
+    let y = forward(x.clone());
+    let weights = Tensor::<4>::from_data(
+        TensorData::new(values(y.shape().num_elements(), 3), y.dims()),
+        &y.device(),
+    );
+    let grads = (y.clone() * weights).sum().backward();
+    (to_vec(y), to_vec(x.grad(&grads).unwrap()), grads)
+}
+
+/// An input of shape `dims` with values from `seed`.
+fn input(dims: [usize; 4], seed: usize, d: &Device) -> Tensor<4> {
+    Tensor::from_data(
+        TensorData::new(values(dims.iter().product(), seed), dims),
+        d,
+    )
+}
+
 /// Output, input gradient and weight gradient of `conv` (through `forward`) on `x`.
 fn run(
     conv: &Conv2d,
     x: &Tensor<4>,
     forward: impl Fn(&Conv2d, Tensor<4>) -> Tensor<4>,
 ) -> [Vec<f32>; 3] {
-    let x = x.clone().require_grad();
-    let y = forward(conv, x.clone());
-    let out = y.clone().into_data().try_to_vec::<f32>().unwrap();
-    // A loss that weighs every output differently, so no gradient is trivially uniform.
-    let weights = Tensor::<4>::from_data(
-        TensorData::new(values(y.shape().num_elements(), 3), y.dims()),
-        &y.device(),
-    );
-    let grads = (y * weights).sum().backward();
-    let dx = x
-        .grad(&grads)
-        .unwrap()
-        .into_data()
-        .try_to_vec::<f32>()
-        .unwrap();
-    let dw = conv.weight.grad(&grads).unwrap();
-    [out, dx, dw.into_data().try_to_vec::<f32>().unwrap()]
+    let (out, dx, grads) = forward_backward(x, |x| forward(conv, x));
+    [out, dx, to_vec(conv.weight.grad(&grads).unwrap())]
 }
 
 #[test]
@@ -67,10 +81,7 @@ fn kernel_convolution_matches_burns_with_gradients() {
                 .with_padding(PaddingConfig2d::Explicit(pad, pad, pad, pad))
                 .with_bias(bias)
                 .init(&d);
-            let x = Tensor::<4>::from_data(
-                TensorData::new(values(3 * c_in * 81, 1), [3, c_in, 9, 9]),
-                &d,
-            );
+            let x = input([3, c_in, 9, 9], 1, &d);
             let burn = run(&conv, &x, |c, x| c.forward(x));
             let ours = run(&conv, &x, conv2d);
             let case = format!("{backend} {c_in}->{c_out} k{k} s{stride} p{pad}");
@@ -99,25 +110,15 @@ fn kernel_batch_norm_matches_burns_with_gradients_and_running_statistics() {
                 }),
                 ..bn
             };
-            let x =
-                Tensor::<4>::from_data(TensorData::new(values(4 * 3 * 25, 5), [4, 3, 5, 5]), &d)
-                    .require_grad();
-            let y = forward(&bn, x.clone());
-            let weights =
-                Tensor::<4>::from_data(TensorData::new(values(4 * 3 * 25, 6), [4, 3, 5, 5]), &d);
-            let grads = (y.clone() * weights).sum().backward();
-            let vec = |t: Tensor<1>| t.into_data().try_to_vec::<f32>().unwrap();
+            let (out, dx, grads) =
+                forward_backward(&input([4, 3, 5, 5], 5, &d), |x| forward(&bn, x));
             [
-                y.into_data().try_to_vec::<f32>().unwrap(),
-                x.grad(&grads)
-                    .unwrap()
-                    .into_data()
-                    .try_to_vec::<f32>()
-                    .unwrap(),
-                vec(bn.gamma.grad(&grads).unwrap()),
-                vec(bn.beta.grad(&grads).unwrap()),
-                vec(bn.running_mean.value()),
-                vec(bn.running_var.value()),
+                out,
+                dx,
+                to_vec(bn.gamma.grad(&grads).unwrap()),
+                to_vec(bn.beta.grad(&grads).unwrap()),
+                to_vec(bn.running_mean.value()),
+                to_vec(bn.running_var.value()),
             ]
         };
         let burn = run(&|bn, x| bn.forward(x));
@@ -145,26 +146,10 @@ fn kernel_average_pooling_matches_burns_with_its_gradient() {
             .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
             .with_count_include_pad(false)
             .init();
-        let run = |forward: &dyn Fn(Tensor<4>) -> Tensor<4>| {
-            let x =
-                Tensor::<4>::from_data(TensorData::new(values(2 * 3 * 35, 7), [2, 3, 5, 7]), &d)
-                    .require_grad();
-            let y = forward(x.clone());
-            let weights =
-                Tensor::<4>::from_data(TensorData::new(values(2 * 3 * 35, 8), [2, 3, 5, 7]), &d);
-            let grads = (y.clone() * weights).sum().backward();
-            [
-                y.into_data().try_to_vec::<f32>().unwrap(),
-                x.grad(&grads)
-                    .unwrap()
-                    .into_data()
-                    .try_to_vec::<f32>()
-                    .unwrap(),
-            ]
-        };
-        let burn = run(&|x| pool.forward(x));
-        let ours = run(&|x| avg_pool(&pool, x));
-        assert_close(&format!("{backend} pooled"), &ours[0], &burn[0]);
-        assert_close(&format!("{backend} input gradient"), &ours[1], &burn[1]);
+        let x = input([2, 3, 5, 7], 7, &d);
+        let (burn_y, burn_dx, _) = forward_backward(&x, |x| pool.forward(x));
+        let (y, dx, _) = forward_backward(&x, |x| avg_pool(&pool, x));
+        assert_close(&format!("{backend} pooled"), &y, &burn_y);
+        assert_close(&format!("{backend} input gradient"), &dx, &burn_dx);
     }
 }
