@@ -8,6 +8,8 @@
 //! - weight gradient: `dW = sum over images of dy cols^T`.
 //!
 //! A 1x1 convolution with stride 1 and no padding skips im2col: the image is `cols`.
+//! Other stride-1 convolutions skip it too: each row of `cols` is the zero-padded image
+//! shifted by a fixed offset, and the microkernel reads it there (see `Padded`).
 
 use crate::matmul::{MatRef, matmul};
 use crate::microkernel;
@@ -223,73 +225,134 @@ pub fn conv2d_forward(x: &[f32], weight: &[f32], s: &Conv2dShape) -> Vec<f32> {
     s.check("input", x.len(), s.input_len());
     s.check("weight", weight.len(), s.weight_len());
     let (k, l) = (s.patch_len(), s.pixels_out());
-    let w = MatRef::row_major(weight, s.channels_out, k);
-    let from_image = packs_from_image(s);
     let mut y = vec![0.0; s.output_len()];
-    y.par_chunks_mut(s.channels_out * l)
-        .zip(x.par_chunks(s.image_len()))
-        .for_each_init(Vec::new, |buffer, (y_b, x_b)| {
-            if from_image {
-                let w = microkernel::Rows {
-                    data: weight,
-                    stride: k,
-                };
-                microkernel::blocks_with(y_b, l, w, s.channels_out, l, k, false, |q, panel| {
-                    pack_patches(x_b, s, q, panel);
-                });
-            } else {
-                let cols = patches(x_b, s, buffer);
-                matmul(y_b, w, MatRef::row_major(cols, k, l), false);
-            }
+    let images = y
+        .par_chunks_mut(s.channels_out * l)
+        .zip(x.par_chunks(s.image_len()));
+    if let Some(padded) = Padded::new(s) {
+        let starts = padded.patch_starts(s);
+        // Rows past `out` (up to a whole block) repeat row 0; their results are dropped.
+        let rows = s.channels_out.next_multiple_of(microkernel::ROWS);
+        let weight_starts: Vec<usize> = (0..rows)
+            .map(|o| if o < s.channels_out { o * k } else { 0 })
+            .collect();
+        images.for_each_init(
+            || (Vec::new(), Vec::new()),
+            |(image, product), (y_b, x_b)| {
+                padded.pad(x_b, s, image);
+                product.resize(rows * padded.span, 0.0);
+                let w = microkernel::Lines::new(weight, &weight_starts);
+                let b = microkernel::Lines::new(image, &starts);
+                microkernel::gathered(product, padded.span, w, b, 1, padded.span, k, false);
+                padded.unpad(product, s, y_b);
+            },
+        );
+    } else {
+        let w = MatRef::row_major(weight, s.channels_out, k);
+        images.for_each_init(Vec::new, |buffer, (y_b, x_b)| {
+            let cols = patches(x_b, s, buffer);
+            matmul(y_b, w, MatRef::row_major(cols, k, l), false);
         });
+    }
     y
 }
 
-/// Whether the forward pass can skip im2col: the microkernel packs its panels straight
-/// from the image when a panel's 16 output pixels lie in one output row (stride 1, the
-/// output width a multiple of 16) and the output channels are whole 4-row blocks. That
-/// covers the 32x32 and 16x16 stages of NB201, where im2col wrote and re-read half a
-/// megabyte per image.
-fn packs_from_image(s: &Conv2dShape) -> bool {
-    let [_, wo] = s.output_size();
-    microkernel::available()
-        && s.stride == [1, 1]
-        && !s.is_pointwise()
-        && wo % microkernel::COLS == 0
-        && s.channels_out % microkernel::ROWS == 0
+/// A stride-1 convolution read from the zero-padded image, so that neither im2col nor
+/// panel packing is written out.
+///
+/// The padded image has `hp x wp` planes. Output pixel `(oy, ox)` gets the flat position
+/// `q = oy * wp + ox`, and im2col row `(c, ky, kx)` at `q` is the padded value at `q +
+/// c * hp * wp + ky * wp + kx`: each im2col row is the padded image shifted by a fixed
+/// start, which the microkernel reads in place. Positions with `ox >= w_out` wrap into
+/// the next row; their results are computed and dropped, `wp / w_out - 1` extra work
+/// (6 % at 32x32 with 3x3 kernels).
+#[derive(Debug, Clone, Copy)]
+struct Padded {
+    /// Padded row length.
+    wp: usize,
+    /// Padded plane size, `hp * wp`.
+    plane: usize,
+    /// Flat positions computed: `h_out * wp`, rounded up to whole 16-wide panels.
+    span: usize,
+    /// Values in the padded buffer: the last start plus `span`.
+    len: usize,
 }
 
-/// Writes the im2col panel of output pixels `q..q + 16` (one output row, see
-/// [`packs_from_image`]) into `panel`: for each im2col row, the 16 input pixels those
-/// outputs read.
-fn pack_patches(image: &[f32], s: &Conv2dShape, q: usize, panel: &mut [f32]) {
-    const N: usize = microkernel::COLS;
-    let [_, wo] = s.output_size();
-    let (h, w) = (s.height, s.width);
-    let [ph, pw] = s.padding;
-    let (oy, ox) = (q / wo, q % wo);
-    let mut rows = panel.chunks_exact_mut(N);
-    for_each_row(s, |_, i, j, c| {
-        let Some(out) = rows.next() else { return };
-        let iy = (oy + i).checked_sub(ph).filter(|&iy| iy < h);
-        let Some(iy) = iy else {
-            out.fill(0.0);
-            return;
-        };
-        let line = &image[(c * h + iy) * w..][..w];
-        match (ox + j).checked_sub(pw).filter(|&ix| ix + N <= w) {
-            Some(ix) => out.copy_from_slice(&line[ix..ix + N]),
-            None => {
-                // A panel at the left or right border: outputs t in lo..hi read input
-                // columns ox + j + t - pw inside the image, the others padding.
-                let (lo, hi) = valid_range(N, 1, ox + j, pw, w);
-                out[..lo].fill(0.0);
-                out[hi..].fill(0.0);
-                let start = ox + j + lo - pw;
-                out[lo..hi].copy_from_slice(&line[start..start + hi - lo]);
+impl Padded {
+    /// The layout for `s`, or `None` when the convolution is not one this path runs:
+    /// strided, pointwise (its image already is its im2col matrix), or no microkernel.
+    fn new(s: &Conv2dShape) -> Option<Self> {
+        if !microkernel::available() || s.stride != [1, 1] || s.is_pointwise() {
+            return None;
+        }
+        let [ph, pw] = s.padding;
+        let [ho, _] = s.output_size();
+        let wp = s.width + 2 * pw;
+        let plane = (s.height + 2 * ph) * wp;
+        let span = (ho * wp).next_multiple_of(microkernel::COLS);
+        let last_start = (s.channels_in - 1) * plane + (s.kernel[0] - 1) * wp + s.kernel[1] - 1;
+        Some(Self {
+            wp,
+            plane,
+            span,
+            len: last_start + span,
+        })
+    }
+
+    /// Where each im2col row starts in the padded image, in im2col order.
+    fn patch_starts(&self, s: &Conv2dShape) -> Vec<usize> {
+        let mut starts = vec![0; s.patch_len()];
+        for_each_row(s, |row, i, j, c| {
+            starts[row] = c * self.plane + i * self.wp + j;
+        });
+        starts
+    }
+
+    /// Writes `image` into `buffer`, zero-padded. The zeros are written when the buffer
+    /// grows and never overwritten, so `buffer` must be empty or last filled by this
+    /// layout.
+    fn pad(&self, image: &[f32], s: &Conv2dShape, buffer: &mut Vec<f32>) {
+        buffer.resize(self.len, 0.0);
+        let (h, w) = (s.height, s.width);
+        let [ph, pw] = s.padding;
+        for (c, plane) in image.chunks_exact(h * w).enumerate() {
+            for (y, line) in plane.chunks_exact(w).enumerate() {
+                let at = c * self.plane + (y + ph) * self.wp + pw;
+                buffer[at..at + w].copy_from_slice(line);
             }
         }
-    });
+    }
+
+    /// Copies the kept positions of `product` (`out` rows of `span`, or more) to `y`
+    /// (`[out, h_out, w_out]`).
+    fn unpad(&self, product: &[f32], s: &Conv2dShape, y: &mut [f32]) {
+        let [ho, wo] = s.output_size();
+        for (o, plane) in y.chunks_exact_mut(ho * wo).enumerate() {
+            for (oy, line) in plane.chunks_exact_mut(wo).enumerate() {
+                line.copy_from_slice(&product[o * self.span + oy * self.wp..][..wo]);
+            }
+        }
+    }
+
+    /// Writes `dy` (`[out, h_out, w_out]`) transposed, one row per flat position, as
+    /// panels of 16 output channels laid end to end (`span x 16` each, channels past
+    /// `out` zero), so the weight gradient's right operand needs no packing. Positions
+    /// that wrap stay zero: as with [`Padded::pad`], `buffer` must be empty or last
+    /// filled by this layout.
+    fn transpose_output_grad(&self, dy: &[f32], s: &Conv2dShape, buffer: &mut Vec<f32>) {
+        const N: usize = microkernel::COLS;
+        let [ho, wo] = s.output_size();
+        let panels = s.channels_out.div_ceil(N);
+        buffer.resize(panels * self.span * N, 0.0);
+        for (o, plane) in dy.chunks_exact(ho * wo).enumerate() {
+            let panel = &mut buffer[(o / N) * self.span * N..][..self.span * N];
+            for (oy, line) in plane.chunks_exact(wo).enumerate() {
+                for (ox, v) in line.iter().enumerate() {
+                    panel[(oy * self.wp + ox) * N + o % N] = *v;
+                }
+            }
+        }
+    }
 }
 
 /// The gradient of the loss with respect to the input, from the output gradient `dy`
@@ -304,7 +367,10 @@ pub fn conv2d_input_grad(dy: &[f32], weight: &[f32], s: &Conv2dShape) -> Vec<f32
         return conv2d_forward(dy, &flipped, &t);
     }
     let (k, l) = (s.patch_len(), s.pixels_out());
-    let w_t = MatRef::row_major(weight, s.channels_out, k).t();
+    // W^T copied row-major (it is small), so the product runs on the microkernel.
+    let mut w_t = vec![0.0; weight.len()];
+    transpose(weight, s.channels_out, k, &mut w_t);
+    let w_t = MatRef::row_major(&w_t, k, s.channels_out);
     let mut dx = vec![0.0; s.input_len()];
     dx.par_chunks_mut(s.image_len())
         .zip(dy.par_chunks(s.channels_out * l))
@@ -366,31 +432,72 @@ fn as_full_convolution(weight: &[f32], s: &Conv2dShape) -> Option<(Vec<f32>, Con
 pub fn conv2d_weight_grad(x: &[f32], dy: &[f32], s: &Conv2dShape) -> Vec<f32> {
     s.check("input", x.len(), s.input_len());
     s.check("output gradient", dy.len(), s.output_len());
-    let (k, l) = (s.patch_len(), s.pixels_out());
-    let dy_len = s.channels_out * l;
-    let parts: Vec<Vec<f32>> = x
+    let k = s.patch_len();
+    let dy_len = s.channels_out * s.pixels_out();
+    let groups = x
         .par_chunks(s.image_len() * IMAGES_PER_TASK)
-        .zip(dy.par_chunks(dy_len * IMAGES_PER_TASK))
-        .map_init(Vec::new, |buffer, (xs, dys)| {
-            // dW^T = cols dy^T with dy transposed once (16 to 64 rows of a plane), so
-            // both operands are row-major for the microkernel. dW^T is transposed back
-            // when the tasks' sums are added.
-            let mut dw_t = vec![0.0; s.weight_len()];
-            let mut dy_t = vec![0.0; dy_len];
-            for (x_b, dy_b) in xs.chunks(s.image_len()).zip(dys.chunks(dy_len)) {
-                let cols = patches(x_b, s, buffer);
-                transpose(dy_b, s.channels_out, l, &mut dy_t);
-                let dy_t = MatRef::row_major(&dy_t, l, s.channels_out);
-                matmul(&mut dw_t, MatRef::row_major(cols, k, l), dy_t, true);
-            }
-            dw_t
-        })
-        .collect();
+        .zip(dy.par_chunks(dy_len * IMAGES_PER_TASK));
+    // Each task sums dW^T = cols dy^T over its images (`ld` columns, a row per im2col
+    // row, possibly more); the tasks' sums are added in order and transposed back.
+    let (parts, ld): (Vec<Vec<f32>>, usize) = if let Some(padded) = Padded::new(s) {
+        // Rows past the im2col matrix's (up to a whole block) repeat its row 0 and are
+        // dropped; columns past `out` (up to a whole panel) multiply zeros.
+        let mut starts = padded.patch_starts(s);
+        starts.resize(k.next_multiple_of(microkernel::ROWS), 0);
+        let ld = s.channels_out.next_multiple_of(microkernel::COLS);
+        let dy_starts: Vec<usize> = (0..padded.span).map(|q| q * microkernel::COLS).collect();
+        let parts = groups
+            .map_init(
+                || (Vec::new(), Vec::new()),
+                |(image, dy_t), (xs, dys)| {
+                    let mut dw_t = vec![0.0; starts.len() * ld];
+                    for (n, (x_b, dy_b)) in
+                        xs.chunks(s.image_len()).zip(dys.chunks(dy_len)).enumerate()
+                    {
+                        padded.pad(x_b, s, image);
+                        padded.transpose_output_grad(dy_b, s, dy_t);
+                        let cols = microkernel::Lines::new(image, &starts);
+                        let dy_t = microkernel::Lines::new(dy_t, &dy_starts);
+                        microkernel::gathered(
+                            &mut dw_t,
+                            ld,
+                            cols,
+                            dy_t,
+                            padded.span,
+                            ld,
+                            padded.span,
+                            n > 0,
+                        );
+                    }
+                    dw_t
+                },
+            )
+            .collect();
+        (parts, ld)
+    } else {
+        let l = s.pixels_out();
+        let parts = groups
+            .map_init(Vec::new, |buffer, (xs, dys)| {
+                // dy is transposed once (16 to 64 rows of a plane), so both operands
+                // are row-major for the microkernel.
+                let mut dw_t = vec![0.0; s.weight_len()];
+                let mut dy_t = vec![0.0; dy_len];
+                for (x_b, dy_b) in xs.chunks(s.image_len()).zip(dys.chunks(dy_len)) {
+                    let cols = patches(x_b, s, buffer);
+                    transpose(dy_b, s.channels_out, l, &mut dy_t);
+                    let dy_t = MatRef::row_major(&dy_t, l, s.channels_out);
+                    matmul(&mut dw_t, MatRef::row_major(cols, k, l), dy_t, true);
+                }
+                dw_t
+            })
+            .collect();
+        (parts, s.channels_out)
+    };
     let mut total = vec![0.0; s.weight_len()];
     for part in &parts {
         for (o, row) in total.chunks_mut(k).enumerate() {
             for (r, t) in row.iter_mut().enumerate() {
-                *t += part[r * s.channels_out + o];
+                *t += part[r * ld + o];
             }
         }
     }

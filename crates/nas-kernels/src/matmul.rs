@@ -28,6 +28,7 @@ impl<'a> MatRef<'a> {
     }
 
     /// The transpose, as a view of the same data.
+    #[cfg(test)]
     pub fn t(self) -> Self {
         Self {
             data: self.data,

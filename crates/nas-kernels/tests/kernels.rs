@@ -156,15 +156,16 @@ fn the_network_shapes_match_the_definition() {
 }
 
 #[test]
-fn outputs_a_multiple_of_16_wide_match_the_definition() {
-    // The forward pass (and the stride-1 input gradient, a forward pass) packs the
-    // microkernel's panels straight from the image when the output width is a multiple
-    // of 16 and the output channels of 4: padded edges on both sides, a wider kernel, a
-    // kernel without padding, and 32 columns of output (two panels per row).
+fn wide_and_deep_stride_1_convolutions_match_the_definition() {
+    // Stride-1 convolutions multiply straight from the padded image: several 16-wide
+    // panels per row, more than 256 im2col rows (the inner dimension is split into
+    // passes), more than 256 output positions (the weight gradient's inner dimension),
+    // output channels that are not whole blocks or panels, a wider kernel and no padding.
     for (c_in, c_out, (h, w), k, pad) in [
-        (3, 8, (6, 16), 3, 1),
+        (30, 6, (5, 17), 3, 1),
+        (2, 20, (16, 16), 3, 1),
         (2, 4, (5, 16), 5, 2),
-        (2, 4, (4, 18), 3, 0),
+        (3, 5, (4, 18), 3, 0),
         (4, 4, (3, 32), 3, 1),
     ] {
         check(&Conv2dShape {
