@@ -9,6 +9,7 @@
 //! Sums are accumulated in f64 in a fixed order per channel, so results are the same bits
 //! on any number of threads.
 
+use crate::output::par_chunks_filled;
 use rayon::prelude::*;
 
 /// The layout of the input: `[batch, channels, plane]`, where `plane` is height x width.
@@ -27,6 +28,11 @@ impl BatchNormShape {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Plane `p` (sample `p / channels`, channel `p % channels`) of `v`.
+    fn plane_of<'a>(&self, v: &'a [f32], p: usize) -> &'a [f32] {
+        &v[p * self.plane..][..self.plane]
     }
 
     fn count(&self) -> f64 {
@@ -113,21 +119,19 @@ pub fn batch_norm_forward(
             (mean, var)
         })
         .collect();
-    let mut output = vec![0.0; s.len()];
-    output
-        .par_chunks_mut(s.plane.max(1))
-        .zip(x.par_chunks(s.plane.max(1)))
-        .enumerate()
-        .for_each(|(p, (y, x))| {
+    let output = par_chunks_filled(
+        s.len(),
+        s.plane,
+        || (),
+        |_, p, y| {
             let c = p % s.channels;
             let (mean, var) = stats[c];
             let scale = f64::from(gamma[c]) / (var + epsilon).sqrt();
             let shift = f64::from(beta[c]) - mean * scale;
             let (scale, shift) = (scale as f32, shift as f32);
-            for (y, x) in y.iter_mut().zip(x) {
-                *y = x * scale + shift;
-            }
-        });
+            y.push(s.plane_of(x, p).iter().map(|x| x * scale + shift));
+        },
+    );
     BatchNormOutput {
         output,
         mean: stats.iter().map(|(m, _)| *m as f32).collect(),
@@ -172,15 +176,11 @@ pub fn batch_norm_backward(
         })
         .collect();
     let n = s.count();
-    let mut input = vec![0.0; s.len()];
-    input
-        .par_chunks_mut(s.plane.max(1))
-        .zip(
-            x.par_chunks(s.plane.max(1))
-                .zip(dy.par_chunks(s.plane.max(1))),
-        )
-        .enumerate()
-        .for_each(|(p, (dx, (x, dy)))| {
+    let input = par_chunks_filled(
+        s.len(),
+        s.plane,
+        || (),
+        |_, p, dx| {
             let c = p % s.channels;
             let (dbeta, dgamma) = sums[c];
             let k = f64::from(gamma[c]) * inv_std[c];
@@ -188,10 +188,10 @@ pub fn batch_norm_backward(
             let a = k as f32;
             let b = (-k * inv_std[c] * dgamma / n) as f32;
             let d = (-k * dbeta / n + k * inv_std[c] * dgamma / n * f64::from(mean[c])) as f32;
-            for ((dx, x), g) in dx.iter_mut().zip(x).zip(dy) {
-                *dx = a * g + b * x + d;
-            }
-        });
+            let (x, dy) = (s.plane_of(x, p), s.plane_of(dy, p));
+            dx.push(x.iter().zip(dy).map(|(x, g)| a * g + b * x + d));
+        },
+    );
     BatchNormGrads {
         input,
         gamma: sums.iter().map(|(_, g)| *g as f32).collect(),

@@ -13,6 +13,7 @@
 
 use crate::matmul::{MatRef, matmul};
 use crate::microkernel;
+use crate::output::{Writer, par_chunks_filled};
 use rayon::prelude::*;
 
 /// Images whose weight-gradient products are summed by one task. The split depends on the
@@ -225,36 +226,39 @@ pub fn conv2d_forward(x: &[f32], weight: &[f32], s: &Conv2dShape) -> Vec<f32> {
     s.check("input", x.len(), s.input_len());
     s.check("weight", weight.len(), s.weight_len());
     let (k, l) = (s.patch_len(), s.pixels_out());
-    let mut y = vec![0.0; s.output_len()];
-    let images = y
-        .par_chunks_mut(s.channels_out * l)
-        .zip(x.par_chunks(s.image_len()));
-    if let Some(padded) = Padded::new(s) {
+    let image = |i: usize| &x[i * s.image_len()..][..s.image_len()];
+    // A pointwise convolution's image already is its im2col matrix.
+    if let Some(padded) = Padded::new(s).filter(|_| !s.is_pointwise()) {
         let starts = padded.patch_starts(s);
         // Rows past `out` (up to a whole block) repeat row 0; their results are dropped.
         let rows = s.channels_out.next_multiple_of(microkernel::ROWS);
         let weight_starts: Vec<usize> = (0..rows)
             .map(|o| if o < s.channels_out { o * k } else { 0 })
             .collect();
-        images.for_each_init(
+        par_chunks_filled(
+            s.output_len(),
+            s.channels_out * l,
             || (Vec::new(), Vec::new()),
-            |(image, product), (y_b, x_b)| {
-                padded.pad(x_b, s, image);
+            |(padded_image, product), i, y_b| {
+                padded.pad(image(i), s, padded_image);
                 product.resize(rows * padded.span, 0.0);
                 let w = microkernel::Lines::new(weight, &weight_starts);
-                let b = microkernel::Lines::new(image, &starts);
+                let b = microkernel::Lines::new(padded_image, &starts);
                 microkernel::gathered(product, padded.span, w, b, 1, padded.span, k, false);
                 padded.unpad(product, s, y_b);
             },
-        );
+        )
     } else {
         let w = MatRef::row_major(weight, s.channels_out, k);
-        images.for_each_init(Vec::new, |buffer, (y_b, x_b)| {
-            let cols = patches(x_b, s, buffer);
-            matmul(y_b, w, MatRef::row_major(cols, k, l), false);
-        });
+        let mut y = vec![0.0; s.output_len()];
+        y.par_chunks_mut(s.channels_out * l)
+            .enumerate()
+            .for_each_init(Vec::new, |buffer, (i, y_b)| {
+                let cols = patches(image(i), s, buffer);
+                matmul(y_b, w, MatRef::row_major(cols, k, l), false);
+            });
+        y
     }
-    y
 }
 
 /// A stride-1 convolution read from the zero-padded image, so that neither im2col nor
@@ -279,10 +283,10 @@ struct Padded {
 }
 
 impl Padded {
-    /// The layout for `s`, or `None` when the convolution is not one this path runs:
-    /// strided, pointwise (its image already is its im2col matrix), or no microkernel.
+    /// The layout for `s`, or `None` when the convolution is strided or the CPU lacks
+    /// the microkernel.
     fn new(s: &Conv2dShape) -> Option<Self> {
-        if !microkernel::available() || s.stride != [1, 1] || s.is_pointwise() {
+        if !microkernel::available() || s.stride != [1, 1] {
             return None;
         }
         let [ph, pw] = s.padding;
@@ -323,13 +327,13 @@ impl Padded {
         }
     }
 
-    /// Copies the kept positions of `product` (`out` rows of `span`, or more) to `y`
-    /// (`[out, h_out, w_out]`).
-    fn unpad(&self, product: &[f32], s: &Conv2dShape, y: &mut [f32]) {
+    /// Writes the kept positions of `product` (`out` rows of `span`, or more) to `y` as
+    /// `[out, h_out, w_out]`.
+    fn unpad(&self, product: &[f32], s: &Conv2dShape, y: &mut Writer<'_>) {
         let [ho, wo] = s.output_size();
-        for (o, plane) in y.chunks_exact_mut(ho * wo).enumerate() {
-            for (oy, line) in plane.chunks_exact_mut(wo).enumerate() {
-                line.copy_from_slice(&product[o * self.span + oy * self.wp..][..wo]);
+        for o in 0..s.channels_out {
+            for oy in 0..ho {
+                y.push_slice(&product[o * self.span + oy * self.wp..][..wo]);
             }
         }
     }

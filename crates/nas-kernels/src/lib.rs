@@ -19,6 +19,7 @@ mod batch_norm;
 mod conv2d;
 mod matmul;
 mod microkernel;
+mod output;
 
 pub use avg_pool::{AvgPoolShape, avg_pool_backward, avg_pool_forward};
 pub use batch_norm::{

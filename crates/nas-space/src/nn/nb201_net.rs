@@ -82,7 +82,14 @@ impl ReluConvBn {
     }
 
     pub(crate) fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        maybe_bn(&self.bn, conv2d(&self.conv, relu(x)))
+        self.forward_activated(relu(x))
+    }
+
+    /// [`ReluConvBn::forward`] on an input that has been through ReLU already: a cell
+    /// applies ReLU once per node, not once per edge that leaves it (each is a pass
+    /// over the node forward and another backward).
+    fn forward_activated(&self, x: Tensor<4>) -> Tensor<4> {
+        maybe_bn(&self.bn, conv2d(&self.conv, x))
     }
 
     pub(crate) fn trainable_params(&self) -> usize {
@@ -126,9 +133,10 @@ pub struct Edge {
 }
 
 impl Edge {
-    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+    /// The edge's op on node `x`; `activated` holds `relu(x)` once an edge computed it.
+    fn forward(&self, x: Tensor<4>, activated: &mut Option<Tensor<4>>) -> Tensor<4> {
         match (&self.conv, &self.pool) {
-            (Some(c), _) => c.forward(x),
+            (Some(c), _) => c.forward_activated(activated.get_or_insert_with(|| relu(x)).clone()),
             (None, Some(p)) => kernels::avg_pool(p, x),
             (None, None) => x,
         }
@@ -163,11 +171,12 @@ impl Cell {
 
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let mut nodes: Vec<Option<Tensor<4>>> = vec![Some(x.clone()), None, None, None];
+        let mut activated: Vec<Option<Tensor<4>>> = vec![None; 4];
         for j in 1..4 {
             let mut sum: Option<Tensor<4>> = None;
             for e in self.edges.iter().filter(|e| e.to == j) {
                 if let Some(input) = nodes[e.from].clone() {
-                    let y = e.forward(input);
+                    let y = e.forward(input, &mut activated[e.from]);
                     sum = Some(match sum {
                         Some(s) => s + y,
                         None => y,
