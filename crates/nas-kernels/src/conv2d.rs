@@ -497,12 +497,18 @@ pub fn conv2d_weight_grad(x: &[f32], dy: &[f32], s: &Conv2dShape) -> Vec<f32> {
             .collect();
         (parts, s.channels_out)
     };
+    // Summed contiguously in task order, then transposed once.
+    let mut parts = parts.into_iter();
+    let mut sum = parts.next().unwrap_or_default();
+    for part in parts {
+        for (t, v) in sum.iter_mut().zip(&part) {
+            *t += v;
+        }
+    }
     let mut total = vec![0.0; s.weight_len()];
-    for part in &parts {
-        for (o, row) in total.chunks_mut(k).enumerate() {
-            for (r, t) in row.iter_mut().enumerate() {
-                *t += part[r * ld + o];
-            }
+    for (o, row) in total.chunks_mut(k).enumerate() {
+        for (r, t) in row.iter_mut().enumerate() {
+            *t = sum[r * ld + o];
         }
     }
     total
