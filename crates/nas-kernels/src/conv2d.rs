@@ -375,20 +375,30 @@ pub fn conv2d_input_grad(dy: &[f32], weight: &[f32], s: &Conv2dShape) -> Vec<f32
     let mut w_t = vec![0.0; weight.len()];
     transpose(weight, s.channels_out, k, &mut w_t);
     let w_t = MatRef::row_major(&w_t, k, s.channels_out);
-    let mut dx = vec![0.0; s.input_len()];
-    dx.par_chunks_mut(s.image_len())
-        .zip(dy.par_chunks(s.channels_out * l))
-        .for_each_init(Vec::new, |dcols, (dx_b, dy_b)| {
-            let dy_b = MatRef::row_major(dy_b, s.channels_out, l);
+    // Each image's gradient is formed in a scratch buffer and copied out once, so the
+    // output is not zeroed first on one thread.
+    par_chunks_filled(
+        s.input_len(),
+        s.image_len(),
+        || (Vec::new(), Vec::new()),
+        |(image, dcols), i, dx_b| {
+            let dy_b = MatRef::row_major(
+                &dy[i * s.channels_out * l..][..s.channels_out * l],
+                s.channels_out,
+                l,
+            );
+            image.resize(s.image_len(), 0.0);
             if s.is_pointwise() {
-                matmul(dx_b, w_t, dy_b, false);
+                matmul(image, w_t, dy_b, false);
             } else {
                 dcols.resize(k * l, 0.0);
                 matmul(dcols, w_t, dy_b, false);
-                col2im(dcols, s, dx_b);
+                image.fill(0.0);
+                col2im(dcols, s, image);
             }
-        });
-    dx
+            dx_b.push_slice(image);
+        },
+    )
 }
 
 /// A stride-1 convolution's input gradient is itself a convolution: of the output
