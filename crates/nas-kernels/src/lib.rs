@@ -7,8 +7,10 @@
 //! convolution whose kernel is the whole output-gradient image, and the input gradient as a
 //! transposed convolution. Here both gradients are matrix products over im2col, as in
 //! Caffe and PyTorch's CPU path, and the products run on a 4x16 AVX2/FMA microkernel
-//! (`gemm` for the edges and for CPUs without AVX2). `nas-space` wraps the kernels as burn
-//! operations with their own backward passes.
+//! (`gemm` for the edges and for CPUs without AVX2). Stride-1 convolutions never write
+//! im2col out: the microkernel reads each im2col row as the zero-padded image at an
+//! offset. `nas-space` wraps the kernels as burn operations with their own backward
+//! passes.
 //!
 //! Every result is deterministic: work is split by image, never by thread, and partial
 //! sums are added in a fixed order, so the same inputs give the same bits on any number
