@@ -30,11 +30,14 @@ impl Writer<'_> {
     /// # Panics
     /// When they do not fit in the chunk.
     pub fn push(&mut self, values: impl ExactSizeIterator<Item = f32>) {
-        let n = values.len();
         let slots = &mut self.slots[self.written..];
-        assert!(n <= slots.len(), "output: chunk overflow");
+        assert!(values.len() <= slots.len(), "output: chunk overflow");
+        // Counted as written, not taken from `len()`: the length is only a promise of
+        // a safe trait, and the count decides which slots are initialized.
+        let mut n = 0;
         for (slot, v) in slots.iter_mut().zip(values) {
             slot.write(v);
+            n += 1;
         }
         self.written += n;
     }
