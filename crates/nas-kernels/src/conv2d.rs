@@ -235,17 +235,18 @@ pub fn conv2d_forward(x: &[f32], weight: &[f32], s: &Conv2dShape) -> Vec<f32> {
         let weight_starts: Vec<usize> = (0..rows)
             .map(|o| if o < s.channels_out { o * k } else { 0 })
             .collect();
+        let (halves, ld) = padded.output_columns(s);
         par_chunks_filled(
             s.output_len(),
             s.channels_out * l,
             || (Vec::new(), Vec::new()),
             |(padded_image, product), i, y_b| {
                 padded.pad(image(i), s, padded_image);
-                product.resize(rows * padded.span, 0.0);
+                product.resize(rows * ld, 0.0);
                 let w = microkernel::Lines::new(weight, &weight_starts);
                 let b = microkernel::Lines::new(padded_image, &starts);
-                microkernel::gathered(product, padded.span, w, b, 1, padded.span, k, false);
-                padded.unpad(product, s, y_b);
+                microkernel::gathered(product, ld, w, b, &halves, None, false);
+                padded.unpad(product, ld, s, y_b);
             },
         )
     } else {
@@ -267,16 +268,20 @@ pub fn conv2d_forward(x: &[f32], weight: &[f32], s: &Conv2dShape) -> Vec<f32> {
 /// The padded image has `hp x wp` planes. Output pixel `(oy, ox)` gets the flat position
 /// `q = oy * wp + ox`, and im2col row `(c, ky, kx)` at `q` is the padded value at `q +
 /// c * hp * wp + ky * wp + kx`: each im2col row is the padded image shifted by a fixed
-/// start, which the microkernel reads in place. Positions with `ox >= w_out` wrap into
-/// the next row; their results are computed and dropped, `wp / w_out - 1` extra work
-/// (6 % at 32x32 with 3x3 kernels).
+/// start, which the microkernel reads in place. The microkernel takes each 8-wide half
+/// of a 16-column panel from its own place, so when output rows are whole halves (NB201's
+/// 32, 16 and 8) the forward product's columns are exactly the output pixels, and the
+/// weight gradient's inner dimension steps over them the same way. Otherwise the forward
+/// product runs over all flat positions: those with `ox >= w_out` wrap into the next
+/// row, and their results are computed and dropped.
 #[derive(Debug, Clone, Copy)]
 struct Padded {
     /// Padded row length.
     wp: usize,
     /// Padded plane size, `hp * wp`.
     plane: usize,
-    /// Flat positions computed: `h_out * wp`, rounded up to whole 16-wide panels.
+    /// Flat positions computed where rows wrap: `h_out * wp`, rounded up to whole
+    /// 16-wide panels.
     span: usize,
     /// Values in the padded buffer: the last start plus `span`.
     len: usize,
@@ -327,35 +332,67 @@ impl Padded {
         }
     }
 
-    /// Writes the kept positions of `product` (`out` rows of `span`, or more) to `y` as
-    /// `[out, h_out, w_out]`.
-    fn unpad(&self, product: &[f32], s: &Conv2dShape, y: &mut Writer<'_>) {
+    /// The columns of the forward product, as [`microkernel::gathered`]'s `halves`
+    /// (offsets in the padded image), and their count.
+    ///
+    /// When each output row is whole halves (and the plane whole panels), every 8
+    /// consecutive output pixels lie in one padded row: the columns are exactly the
+    /// output's pixels. Otherwise they are the `span` flat positions, wrapped ones
+    /// included.
+    fn output_columns(&self, s: &Conv2dShape) -> (Vec<usize>, usize) {
+        const HALF: usize = microkernel::HALF;
         let [ho, wo] = s.output_size();
+        if wo % HALF == 0 && (ho * wo) % microkernel::COLS == 0 {
+            let halves = (0..ho * wo)
+                .step_by(HALF)
+                .map(|q| (q / wo) * self.wp + q % wo)
+                .collect();
+            (halves, ho * wo)
+        } else {
+            (microkernel::consecutive(self.span), self.span)
+        }
+    }
+
+    /// Writes the output pixels of `product` (`out` rows of `ld` columns, or more, as
+    /// [`Padded::output_columns`] laid them out) to `y` as `[out, h_out, w_out]`.
+    fn unpad(&self, product: &[f32], ld: usize, s: &Conv2dShape, y: &mut Writer<'_>) {
+        let [ho, wo] = s.output_size();
+        if ld == ho * wo {
+            y.push_slice(&product[..s.channels_out * ld]);
+            return;
+        }
         for o in 0..s.channels_out {
             for oy in 0..ho {
-                y.push_slice(&product[o * self.span + oy * self.wp..][..wo]);
+                y.push_slice(&product[o * ld + oy * self.wp..][..wo]);
             }
         }
     }
 
-    /// Writes `dy` (`[out, h_out, w_out]`) transposed, one row per flat position, as
-    /// panels of 16 output channels laid end to end (`span x 16` each, channels past
-    /// `out` zero), so the weight gradient's right operand needs no packing. Positions
-    /// that wrap stay zero: as with [`Padded::pad`], `buffer` must be empty or last
-    /// filled by this layout.
+    /// Writes `dy` (`[out, h_out, w_out]`) transposed, one row per output pixel, as
+    /// panels of 16 output channels laid end to end (`h_out * w_out x 16` each,
+    /// channels past `out` zero), so the weight gradient's right operand needs no
+    /// packing. As with [`Padded::pad`], `buffer` must be empty or last filled by this
+    /// layout.
     fn transpose_output_grad(&self, dy: &[f32], s: &Conv2dShape, buffer: &mut Vec<f32>) {
         const N: usize = microkernel::COLS;
-        let [ho, wo] = s.output_size();
+        let l = s.pixels_out();
         let panels = s.channels_out.div_ceil(N);
-        buffer.resize(panels * self.span * N, 0.0);
-        for (o, plane) in dy.chunks_exact(ho * wo).enumerate() {
-            let panel = &mut buffer[(o / N) * self.span * N..][..self.span * N];
-            for (oy, line) in plane.chunks_exact(wo).enumerate() {
-                for (ox, v) in line.iter().enumerate() {
-                    panel[(oy * self.wp + ox) * N + o % N] = *v;
-                }
+        buffer.resize(panels * l * N, 0.0);
+        for (o, plane) in dy.chunks_exact(l).enumerate() {
+            let panel = &mut buffer[(o / N) * l * N..][..l * N];
+            for (q, v) in plane.iter().enumerate() {
+                panel[q * N + o % N] = *v;
             }
         }
+    }
+
+    /// Where each output pixel `(oy, ox)`, in order, lies in the padded image's flat
+    /// positions: `oy * wp + ox`.
+    fn pixel_positions(&self, s: &Conv2dShape) -> Vec<usize> {
+        let [ho, wo] = s.output_size();
+        (0..ho)
+            .flat_map(|oy| (0..wo).map(move |ox| oy * self.wp + ox))
+            .collect()
     }
 }
 
@@ -459,7 +496,16 @@ pub fn conv2d_weight_grad(x: &[f32], dy: &[f32], s: &Conv2dShape) -> Vec<f32> {
         let mut starts = padded.patch_starts(s);
         starts.resize(k.next_multiple_of(microkernel::ROWS), 0);
         let ld = s.channels_out.next_multiple_of(microkernel::COLS);
-        let dy_starts: Vec<usize> = (0..padded.span).map(|q| q * microkernel::COLS).collect();
+        // The inner dimension runs over the output pixels only: row `r` of the im2col
+        // matrix at pixel `q` is the padded image at `starts[r] + positions[q]`.
+        let positions = padded.pixel_positions(s);
+        let l = positions.len();
+        let dy_starts: Vec<usize> = (0..l).map(|q| q * microkernel::COLS).collect();
+        // Panel `j` of the transposed output gradient starts at `j * l * 16`.
+        let dy_halves: Vec<usize> = microkernel::consecutive(ld)
+            .iter()
+            .map(|h| (h / microkernel::COLS) * l * microkernel::COLS + h % microkernel::COLS)
+            .collect();
         let parts = groups
             .map_init(
                 || (Vec::new(), Vec::new()),
@@ -477,9 +523,8 @@ pub fn conv2d_weight_grad(x: &[f32], dy: &[f32], s: &Conv2dShape) -> Vec<f32> {
                             ld,
                             cols,
                             dy_t,
-                            padded.span,
-                            ld,
-                            padded.span,
+                            &dy_halves,
+                            Some(&positions),
                             n > 0,
                         );
                     }

@@ -18,6 +18,8 @@
 pub(crate) const ROWS: usize = 4;
 /// Columns of the result per block.
 pub(crate) const COLS: usize = 16;
+/// Columns per AVX2 vector: half a block.
+pub(crate) const HALF: usize = 8;
 /// Steps of the inner dimension per pass over a panel: 256 rows of 16 values (16 KiB)
 /// stay in L1 while every row block goes by.
 const DEPTH: usize = 256;
@@ -57,7 +59,7 @@ impl<'a> Lines<'a> {
         Self { data, starts }
     }
 
-    /// Whether every line, read `len` values past `shift` further on, stays in `data`.
+    /// Whether every line, read `len` values from `shift` further on, stays in `data`.
     fn fits(&self, shift: usize, len: usize) -> bool {
         let last = self.starts.iter().max().copied().unwrap_or(0);
         len == 0 || self.starts.is_empty() || last + shift + len <= self.data.len()
@@ -99,16 +101,21 @@ pub(crate) fn blocks(
             row.copy_from_slice(&b.data[p * b.stride + j..][..COLS]);
         }
         let b = Lines::new(&panel, &panel_starts);
-        gathered(&mut dst[j..], ld, a, b, 0, COLS, k, accumulate);
+        gathered(&mut dst[j..], ld, a, b, &[0, HALF], None, accumulate);
     }
 }
 
-/// `dst[..rows, ..cols] = A * B`, or `+=` with `accumulate`, where row `r` of `A` is
-/// `a.data[a.starts[r]..][..k]` and row `p` of the 16 columns of `B` from column `j` is
-/// `b.data[b.starts[p] + j * panel_step..][..16]`: `panel_step` 1 when `B`'s columns
-/// are consecutive values (an image), `k`-row panels of 16 laid end to end take
-/// `panel_step` = `k`. `rows` = `a.starts.len()` and `cols` are multiples of [`ROWS`]
-/// and [`COLS`], `k` = `b.starts.len()`; `dst` is row-major with row stride `ld`.
+/// `dst[..rows, ..cols] = A * B`, or `+=` with `accumulate`, where `A[r][p]` is
+/// `a.data[a.starts[r] + p]`, or `a.data[a.starts[r] + steps[p]]` with `steps`, and, in
+/// row `p` of `B`, the 8 columns from `8 * h` are `b.data[b.starts[p] + halves[h]..]
+/// [..8]`. `cols` = `8 * halves.len()` is a multiple of [`COLS`], `rows` =
+/// `a.starts.len()` one of [`ROWS`], `k` = `b.starts.len()`; `dst` is row-major with
+/// row stride `ld`.
+///
+/// `halves` places each 8-wide half of a 16-column panel on its own: `[0, 8, 16, ..]`
+/// for consecutive columns (a row-major `B`), but also the halves of two different image
+/// rows, so that a convolution's output positions need not run on past a row's end.
+/// `steps` likewise lets the inner dimension skip values of `A`'s rows.
 ///
 /// # Panics
 /// When the kernel is not [`available`], the sizes are not whole blocks, or a line
@@ -119,18 +126,18 @@ pub(crate) fn gathered(
     ld: usize,
     a: Lines<'_>,
     b: Lines<'_>,
-    panel_step: usize,
-    cols: usize,
-    k: usize,
+    halves: &[usize],
+    steps: Option<&[usize]>,
     accumulate: bool,
 ) {
     assert!(available(), "microkernel: this CPU lacks AVX2 or FMA");
+    let k = b.starts.len();
     let rows = a.starts.len();
+    let cols = halves.len() * HALF;
     assert!(
         rows % ROWS == 0 && cols % COLS == 0,
         "microkernel: partial block"
     );
-    assert_eq!(b.starts.len(), k, "microkernel: rhs lines");
     if rows == 0 || cols == 0 {
         return;
     }
@@ -138,31 +145,60 @@ pub(crate) fn gathered(
         cols <= ld && (rows - 1) * ld + cols <= dst.len(),
         "microkernel: dst"
     );
-    assert!(a.fits(0, k), "microkernel: lhs");
-    assert!(b.fits((cols - COLS) * panel_step, COLS), "microkernel: rhs");
+    match steps {
+        Some(steps) => {
+            assert_eq!(steps.len(), k, "microkernel: inner steps");
+            let last = steps.iter().max().copied().unwrap_or(0);
+            assert!(k == 0 || a.fits(last, 1), "microkernel: lhs");
+        }
+        None => assert!(a.fits(0, k), "microkernel: lhs"),
+    }
+    let last_half = halves.iter().max().copied().unwrap_or(0);
+    assert!(b.fits(last_half, HALF), "microkernel: rhs");
     for depth in (0..k).step_by(DEPTH) {
         let len = DEPTH.min(k - depth);
         let accumulate = accumulate || depth > 0;
-        for j in (0..cols).step_by(COLS) {
-            let b_at = j * panel_step;
+        for (j, half) in halves.chunks_exact(2).enumerate() {
+            let j = j * COLS;
             for i in (0..rows).step_by(ROWS) {
                 #[cfg(target_arch = "x86_64")]
                 // SAFETY: the CPU has AVX2 and FMA (asserted above). The asserts bound
                 // every index the kernel forms: row `i + r` of `a` reads `a.starts[i + r]
-                // + depth + p` for `p < len`, within `fits(0, k)`; panel row `depth + p`
-                // reads `b.starts[depth + p] + b_at + 0..16`, within the `fits` above as
-                // `b_at <= (cols - 16) * panel_step`; `dst` is written at `(i + r) * ld
-                // + j + c` for `c < 16`, `j + 16 <= cols <= ld`, `i + r < rows`.
+                // + depth + p`, or `a.starts[i + r] + steps[depth + p]`, for `p < len`,
+                // within the `fits` above; panel row `depth + p` reads `b.starts[depth +
+                // p] + halves[h] + 0..8`, within the `fits` above as `halves[h] <=
+                // last_half`; `dst` is written at `(i + r) * ld + j + c` for `c < 16`,
+                // `j + 16 <= cols <= ld`, `i + r < rows`.
                 unsafe {
-                    let a_row = |r: usize| a.data.as_ptr().add(a.starts[i + r] + depth);
-                    avx2::block(
-                        dst.as_mut_ptr().add(i * ld + j),
-                        ld,
-                        [a_row(0), a_row(1), a_row(2), a_row(3)],
-                        b.data.as_ptr().add(b_at),
-                        &b.starts[depth..depth + len],
-                        accumulate,
-                    );
+                    let dst = dst.as_mut_ptr().add(i * ld + j);
+                    let b_rows = [b.data.as_ptr().add(half[0]), b.data.as_ptr().add(half[1])];
+                    let b_starts = &b.starts[depth..depth + len];
+                    match steps {
+                        Some(steps) => {
+                            let a_row = |r: usize| a.data.as_ptr().add(a.starts[i + r]);
+                            avx2::block::<true>(
+                                dst,
+                                ld,
+                                [a_row(0), a_row(1), a_row(2), a_row(3)],
+                                &steps[depth..depth + len],
+                                b_rows,
+                                b_starts,
+                                accumulate,
+                            );
+                        }
+                        None => {
+                            let a_row = |r: usize| a.data.as_ptr().add(a.starts[i + r] + depth);
+                            avx2::block::<false>(
+                                dst,
+                                ld,
+                                [a_row(0), a_row(1), a_row(2), a_row(3)],
+                                &[],
+                                b_rows,
+                                b_starts,
+                                accumulate,
+                            );
+                        }
+                    }
                 }
             }
         }
@@ -176,24 +212,28 @@ mod avx2 {
         _mm256_storeu_ps,
     };
 
-    /// One `4 x 16` block of the result: `dst[r][c] (+)= sum_p a[r][p] * b[starts[p] +
-    /// c]` for `p < starts.len()`.
+    /// One `4 x 16` block of the result: `dst[r][8 * h + c] (+)= sum_p a[r][q] *
+    /// b[h][starts[p] + c]` for `p < starts.len()`, `h < 2`, `c < 8`, where `q` is
+    /// `steps[p]` when `STEPS`, else `p`.
     ///
     /// # Safety
-    /// The CPU has AVX2 and FMA; `a[r].add(p)`, `b.add(starts[p] + c)` and
-    /// `dst.add(r * ld + c)` are in bounds for `r < 4`, `c < 16`, `p < starts.len()`.
+    /// The CPU has AVX2 and FMA; `steps` has `starts.len()` values when `STEPS`;
+    /// `a[r].add(q)`, `b[h].add(starts[p] + c)` and `dst.add(r * ld + 8 * h + c)` are in
+    /// bounds for `r < 4`, `h < 2`, `c < 8`, `p < starts.len()`.
     #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn block(
+    pub(super) unsafe fn block<const STEPS: bool>(
         dst: *mut f32,
         ld: usize,
         a: [*const f32; 4],
-        b: *const f32,
+        steps: &[usize],
+        b: [*const f32; 2],
         starts: &[usize],
         accumulate: bool,
     ) {
         // SAFETY: as the caller promises.
         unsafe {
             let [a0, a1, a2, a3] = a;
+            let [b_lo, b_hi] = b;
             let mut c00 = _mm256_setzero_ps();
             let mut c01 = _mm256_setzero_ps();
             let mut c10 = _mm256_setzero_ps();
@@ -203,19 +243,19 @@ mod avx2 {
             let mut c30 = _mm256_setzero_ps();
             let mut c31 = _mm256_setzero_ps();
             for (p, &start) in starts.iter().enumerate() {
-                let bp = b.add(start);
-                let b0 = _mm256_loadu_ps(bp);
-                let b1 = _mm256_loadu_ps(bp.add(8));
-                let x = _mm256_set1_ps(*a0.add(p));
+                let q = if STEPS { *steps.get_unchecked(p) } else { p };
+                let b0 = _mm256_loadu_ps(b_lo.add(start));
+                let b1 = _mm256_loadu_ps(b_hi.add(start));
+                let x = _mm256_set1_ps(*a0.add(q));
                 c00 = _mm256_fmadd_ps(x, b0, c00);
                 c01 = _mm256_fmadd_ps(x, b1, c01);
-                let x = _mm256_set1_ps(*a1.add(p));
+                let x = _mm256_set1_ps(*a1.add(q));
                 c10 = _mm256_fmadd_ps(x, b0, c10);
                 c11 = _mm256_fmadd_ps(x, b1, c11);
-                let x = _mm256_set1_ps(*a2.add(p));
+                let x = _mm256_set1_ps(*a2.add(q));
                 c20 = _mm256_fmadd_ps(x, b0, c20);
                 c21 = _mm256_fmadd_ps(x, b1, c21);
-                let x = _mm256_set1_ps(*a3.add(p));
+                let x = _mm256_set1_ps(*a3.add(q));
                 c30 = _mm256_fmadd_ps(x, b0, c30);
                 c31 = _mm256_fmadd_ps(x, b1, c31);
             }
@@ -237,4 +277,9 @@ mod avx2 {
             }
         }
     }
+}
+
+/// The `halves` of [`gathered`] for `cols` consecutive columns.
+pub(crate) fn consecutive(cols: usize) -> Vec<usize> {
+    (0..cols / HALF).map(|h| h * HALF).collect()
 }

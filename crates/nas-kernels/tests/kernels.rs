@@ -161,12 +161,16 @@ fn wide_and_deep_stride_1_convolutions_match_the_definition() {
     // panels per row, more than 256 im2col rows (the inner dimension is split into
     // passes), more than 256 output positions (the weight gradient's inner dimension),
     // output channels that are not whole blocks or panels, a wider kernel and no padding.
+    // Output widths of whole 8-wide halves read each row in place (panels that straddle
+    // two rows at width 24); others compute positions that wrap into the next row.
     for (c_in, c_out, (h, w), k, pad) in [
         (30, 6, (5, 17), 3, 1),
         (2, 20, (16, 16), 3, 1),
         (2, 4, (5, 16), 5, 2),
         (3, 5, (4, 18), 3, 0),
         (4, 4, (3, 32), 3, 1),
+        (3, 4, (4, 24), 3, 1),
+        (3, 4, (3, 8), 3, 1),
     ] {
         check(&Conv2dShape {
             batch: 2,
