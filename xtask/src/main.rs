@@ -17,6 +17,7 @@ tasks:
                     strategy under the NAS-Bench-201 protocol, with published rows;
                     `zero-cost`: each proxy's rank correlation on NAS-Bench-201;
                     `train`: training images/s of the NB201 network per CPU backend;
+                    `kernels`: time of each CPU kernel at the NB201 network's shapes;
                     `baseline --cell CODE`: a searched cell against LeNet-5, same recipe;
                     `enas`: ENAS on NB201 cells with real training (cost, derived
                     cell, transfer, ranking quality of the shared weights)
@@ -93,12 +94,12 @@ fn main() -> Result<()> {
             // optimized at opt-level 2: they share the test build instead of compiling
             // burn a second time in release (about 9 minutes here). The time goes to
             // burn's kernels, which that profile optimizes.
-            name @ ("zero-cost" | "train" | "baseline" | "enas") => {
+            name @ ("zero-cost" | "train" | "kernels" | "baseline" | "enas") => {
                 run_bin(&name.replace('-', "_"), &[], &rest[1..])
             }
             other => {
                 bail!(
-                    "unknown benchmark `{other}`; available: throughput, nb201, zero-cost, train, baseline, enas"
+                    "unknown benchmark `{other}`; available: throughput, nb201, zero-cost, train, kernels, baseline, enas"
                 )
             }
         },
