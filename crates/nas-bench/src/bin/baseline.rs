@@ -113,6 +113,8 @@ fn run() -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
+    // The kernels split their work with this thread instead of handing it over.
+    nas_space::nn::work_on_this_thread();
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

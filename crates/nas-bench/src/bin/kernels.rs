@@ -144,6 +144,8 @@ fn run(o: &Options) {
 }
 
 fn main() -> ExitCode {
+    // The kernels split their work with this thread instead of handing it over.
+    nas_kernels::work_on_this_thread();
     let o = match options() {
         Ok(o) => o,
         Err(e) => {

@@ -99,6 +99,8 @@ fn throughput(ops: &[u32; 6], backend: &str, o: &Options) -> Result<f64, String>
 }
 
 fn main() -> ExitCode {
+    // The kernels split their work with this thread instead of handing it over.
+    nas_space::nn::work_on_this_thread();
     let o = match options() {
         Ok(o) => o,
         Err(e) => {

@@ -266,6 +266,8 @@ fn run(o: &Options) -> Result<String, String> {
 }
 
 fn main() -> ExitCode {
+    // The kernels split their work with this thread instead of handing it over.
+    nas_space::nn::work_on_this_thread();
     let o = match options() {
         Ok(o) => o,
         Err(e) => {

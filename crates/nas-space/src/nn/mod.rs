@@ -17,6 +17,8 @@ pub use backend::{BackendError, BackendPlugin, backend_names, device};
 pub use chain_cnn_net::ChainCnnNet;
 pub use lenet_net::LeNet5Net;
 pub use mlp_net::MlpNet;
+/// Binaries that train call it first thing in `main`.
+pub use nas_kernels::work_on_this_thread;
 pub use nb201_net::Nb201Net;
 pub use network::Network;
 pub use supernet::Nb201Supernet;
