@@ -107,6 +107,24 @@ fn the_default_search_trains_real_networks() {
     assert!(best["valid_acc"].as_f64().unwrap() > 20.0, "{best}");
     assert!(best["latency_ms"].as_f64().unwrap() > 0.0);
     assert!(json["best_arch"].as_str().unwrap().contains("|+|"));
+    // The binary trains on its main thread as one of the kernels' pool threads; a
+    // second process with the same seed gives the same trials, to the bit.
+    let again = nas(&[
+        "search",
+        "--trials",
+        "2",
+        "--set",
+        "evaluator.epochs=1",
+        "--name",
+        "again",
+        "--dir",
+        d,
+        "--no-progress",
+    ]);
+    assert!(again.status.success(), "{}", text(&again).1);
+    let first = trials(d, "regularized-evolution-nb201-train-seed0");
+    assert_eq!(first.len(), 2);
+    assert_eq!(first, trials(d, "again"));
     let flags = nas(&[
         "search",
         "--trials",
