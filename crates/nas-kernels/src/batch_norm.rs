@@ -30,6 +30,11 @@ impl BatchNormShape {
         self.len() == 0
     }
 
+    /// Values per sample: channels x plane.
+    fn sample_len(&self) -> usize {
+        self.channels * self.plane
+    }
+
     /// Plane `p` (sample `p / channels`, channel `p % channels`) of `v`.
     fn plane_of<'a>(&self, v: &'a [f32], p: usize) -> &'a [f32] {
         &v[p * self.plane..][..self.plane]
@@ -119,17 +124,25 @@ pub fn batch_norm_forward(
             (mean, var)
         })
         .collect();
-    let output = par_chunks_filled(
-        s.len(),
-        s.plane,
-        || (),
-        |_, p, y| {
-            let c = p % s.channels;
+    let coefficients: Vec<(f32, f32)> = (0..s.channels)
+        .map(|c| {
             let (mean, var) = stats[c];
             let scale = f64::from(gamma[c]) / (var + epsilon).sqrt();
             let shift = f64::from(beta[c]) - mean * scale;
-            let (scale, shift) = (scale as f32, shift as f32);
-            y.push(s.plane_of(x, p).iter().map(|x| x * scale + shift));
+            (scale as f32, shift as f32)
+        })
+        .collect();
+    // One task per sample: a task per plane (64 values at 8x8) cost more in scheduling
+    // than the work it did.
+    let output = par_chunks_filled(
+        s.len(),
+        s.sample_len(),
+        || (),
+        |_, b, y| {
+            for (c, &(scale, shift)) in coefficients.iter().enumerate() {
+                let x = s.plane_of(x, b * s.channels + c);
+                y.push(x.iter().map(|x| x * scale + shift));
+            }
         },
     );
     BatchNormOutput {
@@ -176,20 +189,27 @@ pub fn batch_norm_backward(
         })
         .collect();
     let n = s.count();
-    let input = par_chunks_filled(
-        s.len(),
-        s.plane,
-        || (),
-        |_, p, dx| {
-            let c = p % s.channels;
+    // dx = k * (dy - dbeta/n - (x - mean) * inv_std * dgamma/n), as a*dy + b*x + d.
+    let coefficients: Vec<[f32; 3]> = (0..s.channels)
+        .map(|c| {
             let (dbeta, dgamma) = sums[c];
             let k = f64::from(gamma[c]) * inv_std[c];
-            // dx = k * (dy - dbeta/n - (x - mean) * inv_std * dgamma/n), as a*dy + b*x + d.
-            let a = k as f32;
-            let b = (-k * inv_std[c] * dgamma / n) as f32;
-            let d = (-k * dbeta / n + k * inv_std[c] * dgamma / n * f64::from(mean[c])) as f32;
-            let (x, dy) = (s.plane_of(x, p), s.plane_of(dy, p));
-            dx.push(x.iter().zip(dy).map(|(x, g)| a * g + b * x + d));
+            let a = k;
+            let b = -k * inv_std[c] * dgamma / n;
+            let d = -k * dbeta / n + k * inv_std[c] * dgamma / n * f64::from(mean[c]);
+            [a as f32, b as f32, d as f32]
+        })
+        .collect();
+    let input = par_chunks_filled(
+        s.len(),
+        s.sample_len(),
+        || (),
+        |_, i, dx| {
+            for (c, &[a, b, d]) in coefficients.iter().enumerate() {
+                let p = i * s.channels + c;
+                let (x, dy) = (s.plane_of(x, p), s.plane_of(dy, p));
+                dx.push(x.iter().zip(dy).map(|(x, g)| a * g + b * x + d));
+            }
         },
     );
     BatchNormGrads {
