@@ -251,14 +251,19 @@ pub fn conv2d_forward(x: &[f32], weight: &[f32], s: &Conv2dShape) -> Vec<f32> {
         )
     } else {
         let w = MatRef::row_major(weight, s.channels_out, k);
-        let mut y = vec![0.0; s.output_len()];
-        y.par_chunks_mut(s.channels_out * l)
-            .enumerate()
-            .for_each_init(Vec::new, |buffer, (i, y_b)| {
+        // Each image's product is formed in a scratch buffer and copied out, so the
+        // output is not zeroed first on the calling thread.
+        par_chunks_filled(
+            s.output_len(),
+            s.channels_out * l,
+            || (Vec::new(), Vec::new()),
+            |(buffer, product), i, y_b| {
                 let cols = patches(image(i), s, buffer);
-                matmul(y_b, w, MatRef::row_major(cols, k, l), false);
-            });
-        y
+                product.resize(s.channels_out * l, 0.0);
+                matmul(product, w, MatRef::row_major(cols, k, l), false);
+                y_b.push_slice(product);
+            },
+        )
     }
 }
 
