@@ -6,9 +6,10 @@
 //! times; on flex that made one 16-channel 32x32 batch norm at batch 64 cost 38 ms, more
 //! than the convolution before it. Here each pass reads the planes where they lie.
 //!
-//! Sums are accumulated in f64 in a fixed order per channel, so results are the same bits
-//! on any number of threads.
+//! Sums run in short f32 blocks added into f64 totals, in a fixed order per channel, so
+//! results are the same bits on any number of threads.
 
+use crate::lanes::{LANES, centered_sums};
 use crate::output::par_chunks_filled;
 use rayon::prelude::*;
 
@@ -70,35 +71,39 @@ pub struct BatchNormGrads {
     pub beta: Vec<f32>,
 }
 
-/// Independent partial sums per channel: a single f64 sum is one long chain of
-/// dependent additions, several times slower than the pass over memory.
-const LANES: usize = 8;
+/// Values per lane summed in f32 before they are added into the f64 totals: few
+/// enough that f32 rounding stays far below what training notices, many enough that
+/// the f64 additions are a small part of the pass.
+const BLOCK: usize = 32 * LANES;
 
-/// The sum of `f(x[i], y[i])` over channel `c`'s elements, planes in batch order, in
-/// [`LANES`] partial sums added at the end: a fixed order, whatever the threads.
-fn channel_sum(
-    x: &[f32],
-    y: &[f32],
+/// Two sums over channel `c`, in one pass over memory: `sum(a - ca)` and
+/// `sum((a - ca) * (b - cb))`, with `a`, `b` the channel's values in `first` and
+/// `second` (the same slice for the input's moments) and `[ca, cb]` = `centers`. Planes go in batch
+/// order, each in blocks of [`BLOCK`] values summed in [`LANES`] f32 lanes, the blocks
+/// added into f64 lanes: a fixed order, whatever the threads.
+fn channel_sums(
+    first: &[f32],
+    second: &[f32],
+    centers: [f32; 2],
     s: &BatchNormShape,
     c: usize,
-    f: impl Fn(f32, f32) -> f64,
-) -> f64 {
-    let mut lanes = [0.0; LANES];
-    let mut rest = 0.0;
+) -> [f64; 2] {
+    let [ca, cb] = centers;
+    let mut totals = [[0.0f64; LANES]; 2];
     for b in 0..s.batch {
         let start = (b * s.channels + c) * s.plane;
-        let (x, y) = (&x[start..start + s.plane], &y[start..start + s.plane]);
-        let (xs, ys) = (x.chunks_exact(LANES), y.chunks_exact(LANES));
-        for (v, w) in xs.remainder().iter().zip(ys.remainder()) {
-            rest += f(*v, *w);
-        }
-        for (xs, ys) in xs.zip(ys) {
-            for (lane, (v, w)) in lanes.iter_mut().zip(xs.iter().zip(ys)) {
-                *lane += f(*v, *w);
+        let a = &first[start..start + s.plane];
+        let v = &second[start..start + s.plane];
+        for (a, v) in a.chunks(BLOCK).zip(v.chunks(BLOCK)) {
+            let block = centered_sums(a, v, ca, cb);
+            for (total, lanes) in totals.iter_mut().zip(&block) {
+                for (t, l) in total.iter_mut().zip(lanes) {
+                    *t += f64::from(*l);
+                }
             }
         }
     }
-    lanes.iter().sum::<f64>() + rest
+    totals.map(|t| t.iter().sum())
 }
 
 /// Normalizes `x` with its batch statistics, then scales by `gamma` and shifts by `beta`.
@@ -119,9 +124,16 @@ pub fn batch_norm_forward(
     let stats: Vec<(f64, f64)> = (0..s.channels)
         .into_par_iter()
         .map(|c| {
-            let mean = channel_sum(x, x, s, c, |v, _| f64::from(v)) / n;
-            let var = channel_sum(x, x, s, c, |v, _| (f64::from(v) - mean).powi(2)) / n;
-            (mean, var)
+            // The sums of d and d * d for d = x - shift, with `shift` a value of the
+            // channel, so the variance does not cancel away when the mean is large
+            // against the spread.
+            let shift = x[c * s.plane];
+            let [sum, squares] = channel_sums(x, x, [shift, shift], s, c);
+            let offset = sum / n;
+            (
+                f64::from(shift) + offset,
+                (squares / n - offset * offset).max(0.0),
+            )
         })
         .collect();
     let coefficients: Vec<(f32, f32)> = (0..s.channels)
@@ -181,11 +193,8 @@ pub fn batch_norm_backward(
     let sums: Vec<(f64, f64)> = (0..s.channels)
         .into_par_iter()
         .map(|c| {
-            let m = f64::from(mean[c]);
-            let dbeta = channel_sum(dy, dy, s, c, |g, _| f64::from(g));
-            let dgamma =
-                channel_sum(dy, x, s, c, |g, v| f64::from(g) * (f64::from(v) - m)) * inv_std[c];
-            (dbeta, dgamma)
+            let [dbeta, dgamma] = channel_sums(dy, x, [0.0, mean[c]], s, c);
+            (dbeta, dgamma * inv_std[c])
         })
         .collect();
     let n = s.count();

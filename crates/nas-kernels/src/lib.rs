@@ -19,6 +19,7 @@
 mod avg_pool;
 mod batch_norm;
 mod conv2d;
+mod lanes;
 mod matmul;
 mod microkernel;
 mod output;
