@@ -14,6 +14,8 @@
 //! neither im2col nor panel packing is written out.
 #![allow(unsafe_code)]
 
+use std::mem::MaybeUninit;
+
 /// Rows of the result per block.
 pub(crate) const ROWS: usize = 4;
 /// Columns of the result per block.
@@ -130,6 +132,87 @@ pub(crate) fn gathered(
     steps: Option<&[usize]>,
     accumulate: bool,
 ) {
+    // SAFETY: `dst` is valid for reads and writes of its length, all initialized.
+    unsafe {
+        product(
+            dst.as_mut_ptr(),
+            dst.len(),
+            ld,
+            a,
+            b,
+            halves,
+            steps,
+            accumulate,
+        );
+    }
+}
+
+/// Proof that [`gathered_uninit`] wrote every slot it was given.
+pub(crate) struct Filled {
+    len: usize,
+}
+
+impl Filled {
+    /// Slots written, from the start of the slice.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+}
+
+/// [`gathered`] with `ld` = the product's width, into uninitialized slots: a stride-1
+/// convolution's product is an image's output as it lies, so it is written there
+/// instead of into scratch that is then copied. Every slot is written.
+///
+/// # Panics
+/// As [`gathered`], or when `dst` does not hold exactly the product.
+pub(crate) fn gathered_uninit(
+    dst: &mut [MaybeUninit<f32>],
+    a: Lines<'_>,
+    b: Lines<'_>,
+    halves: &[usize],
+) -> Filled {
+    let cols = halves.len() * HALF;
+    assert_eq!(dst.len(), a.starts.len() * cols, "microkernel: dst");
+    if b.starts.is_empty() {
+        dst.fill(MaybeUninit::new(0.0));
+    } else {
+        // SAFETY: `MaybeUninit<f32>` is laid out as `f32`, and `dst` is valid for writes
+        // of its length. With `ld` = `cols` the first pass over the inner dimension
+        // (`accumulate` false) writes every slot of the `rows x cols` product before a
+        // later pass reads any.
+        unsafe {
+            product(
+                dst.as_mut_ptr().cast::<f32>(),
+                dst.len(),
+                cols,
+                a,
+                b,
+                halves,
+                None,
+                false,
+            );
+        }
+    }
+    Filled { len: dst.len() }
+}
+
+/// The body of [`gathered`] on a raw destination.
+///
+/// # Safety
+/// `dst` is valid for writes of `dst_len` values. It is read only where `accumulate`
+/// is set (each slot of the product is then initialized) or where an earlier pass of
+/// this call wrote.
+#[allow(clippy::too_many_arguments)]
+unsafe fn product(
+    dst: *mut f32,
+    dst_len: usize,
+    ld: usize,
+    a: Lines<'_>,
+    b: Lines<'_>,
+    halves: &[usize],
+    steps: Option<&[usize]>,
+    accumulate: bool,
+) {
     assert!(available(), "microkernel: this CPU lacks AVX2 or FMA");
     let k = b.starts.len();
     let rows = a.starts.len();
@@ -142,7 +225,7 @@ pub(crate) fn gathered(
         return;
     }
     assert!(
-        cols <= ld && (rows - 1) * ld + cols <= dst.len(),
+        cols <= ld && (rows - 1) * ld + cols <= dst_len,
         "microkernel: dst"
     );
     match steps {
@@ -168,9 +251,10 @@ pub(crate) fn gathered(
                 // within the `fits` above; panel row `depth + p` reads `b.starts[depth +
                 // p] + halves[h] + 0..8`, within the `fits` above as `halves[h] <=
                 // last_half`; `dst` is written at `(i + r) * ld + j + c` for `c < 16`,
-                // `j + 16 <= cols <= ld`, `i + r < rows`.
+                // `j + 16 <= cols <= ld`, `i + r < rows`, within `dst_len` (asserted),
+                // and read there only as the caller allows.
                 unsafe {
-                    let dst = dst.as_mut_ptr().add(i * ld + j);
+                    let dst = dst.add(i * ld + j);
                     let b_rows = [b.data.as_ptr().add(half[0]), b.data.as_ptr().add(half[1])];
                     let b_starts = &b.starts[depth..depth + len];
                     match steps {

@@ -7,6 +7,7 @@
 //! its length only once every chunk is known to be full.
 #![allow(unsafe_code)]
 
+use crate::microkernel::Filled;
 use rayon::prelude::*;
 use std::mem::MaybeUninit;
 
@@ -40,6 +41,16 @@ impl Writer<'_> {
             n += 1;
         }
         self.written += n;
+    }
+}
+
+impl Writer<'_> {
+    /// Hands the chunk's unwritten slots to the microkernel, which writes all of them.
+    pub fn fill_product(&mut self, write: impl FnOnce(&mut [MaybeUninit<f32>]) -> Filled) {
+        let slots = &mut self.slots[self.written..];
+        let filled = write(slots).len();
+        assert!(filled <= slots.len(), "output: chunk overflow");
+        self.written += filled;
     }
 }
 
