@@ -78,9 +78,9 @@ const BLOCK: usize = 32 * LANES;
 
 /// Two sums over channel `c`, in one pass over memory: `sum(a - ca)` and
 /// `sum((a - ca) * (b - cb))`, with `a`, `b` the channel's values in `first` and
-/// `second` (the same slice for the input's moments) and `[ca, cb]` = `centers`. Planes go in batch
-/// order, each in blocks of [`BLOCK`] values summed in [`LANES`] f32 lanes, the blocks
-/// added into f64 lanes: a fixed order, whatever the threads.
+/// `second` (the same slice for the input's moments) and `[ca, cb]` = `centers`.
+/// Planes go in batch order, each in blocks of [`BLOCK`] values summed in [`LANES`] f32
+/// lanes, the blocks added into f64 lanes: a fixed order, whatever the threads.
 fn channel_sums(
     first: &[f32],
     second: &[f32],
@@ -127,7 +127,7 @@ pub fn batch_norm_forward(
             // The sums of d and d * d for d = x - shift, with `shift` a value of the
             // channel, so the variance does not cancel away when the mean is large
             // against the spread.
-            let shift = x[c * s.plane];
+            let shift = x.get(c * s.plane).copied().unwrap_or(0.0);
             let [sum, squares] = channel_sums(x, x, [shift, shift], s, c);
             let offset = sum / n;
             (
