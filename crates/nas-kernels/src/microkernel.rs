@@ -147,15 +147,21 @@ pub(crate) fn gathered(
     }
 }
 
-/// Proof that [`gathered_uninit`] wrote every slot it was given.
+/// Proof that [`gathered_uninit`] wrote every slot of the slice it was given.
 pub(crate) struct Filled {
+    start: *const MaybeUninit<f32>,
     len: usize,
 }
 
 impl Filled {
-    /// Slots written, from the start of the slice.
-    pub fn len(&self) -> usize {
-        self.len
+    /// How many slots of `slots` were written, from its start: all that the proof
+    /// covers, or none when it was made for another slice.
+    pub fn written_in(&self, slots: &[MaybeUninit<f32>]) -> usize {
+        if std::ptr::eq(self.start, slots.as_ptr()) && self.len <= slots.len() {
+            self.len
+        } else {
+            0
+        }
     }
 }
 
@@ -193,7 +199,10 @@ pub(crate) fn gathered_uninit(
             );
         }
     }
-    Filled { len: dst.len() }
+    Filled {
+        start: dst.as_ptr(),
+        len: dst.len(),
+    }
 }
 
 /// The body of [`gathered`] on a raw destination.

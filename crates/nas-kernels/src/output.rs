@@ -45,12 +45,12 @@ impl Writer<'_> {
 }
 
 impl Writer<'_> {
-    /// Hands the chunk's unwritten slots to the microkernel, which writes all of them.
+    /// Hands the chunk's unwritten slots to the microkernel, which writes all of them;
+    /// its proof counts only for those slots.
     pub fn fill_product(&mut self, write: impl FnOnce(&mut [MaybeUninit<f32>]) -> Filled) {
         let slots = &mut self.slots[self.written..];
-        let filled = write(slots).len();
-        assert!(filled <= slots.len(), "output: chunk overflow");
-        self.written += filled;
+        let filled = write(slots);
+        self.written += filled.written_in(slots);
     }
 }
 
