@@ -20,6 +20,17 @@ impl Flag<'_> {
             .map_err(|_| format!("{}: {:?} is not a valid number", self.name, self.value))
     }
 
+    /// The value as a whole number of at least 1.
+    ///
+    /// # Errors
+    /// A value that is not a whole number, or is 0, naming the flag.
+    pub fn positive(&self) -> Result<usize, String> {
+        match self.number::<usize>()? {
+            0 => Err(format!("{}: must be at least 1", self.name)),
+            n => Ok(n),
+        }
+    }
+
     /// The value as a comma-separated list, items trimmed.
     pub fn list(&self) -> Vec<String> {
         self.value
@@ -62,6 +73,15 @@ mod tests {
         assert_eq!(f[1].value, "x");
         assert_eq!(f[2].number::<f64>()?, 0.5);
         assert!(f[2].number::<u64>().is_err_and(|e| e.contains("--lr")));
+        assert_eq!(f[0].positive()?, 3);
+        let zero = Flag {
+            name: "--steps",
+            value: "0",
+        };
+        assert_eq!(
+            zero.positive().err().as_deref(),
+            Some("--steps: must be at least 1")
+        );
         let odd: Vec<String> = ["--seeds"].map(String::from).to_vec();
         assert_eq!(flags(&odd).err().as_deref(), Some("--seeds needs a value"));
         Ok(())

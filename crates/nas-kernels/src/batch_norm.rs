@@ -203,10 +203,9 @@ pub fn batch_norm_backward(
         .map(|c| {
             let (dbeta, dgamma) = sums[c];
             let k = f64::from(gamma[c]) * inv_std[c];
-            let a = k;
             let b = -k * inv_std[c] * dgamma / n;
             let d = -k * dbeta / n + k * inv_std[c] * dgamma / n * f64::from(mean[c]);
-            [a as f32, b as f32, d as f32]
+            [k as f32, b as f32, d as f32]
         })
         .collect();
     let input = par_chunks_filled(

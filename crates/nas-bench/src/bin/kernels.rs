@@ -34,14 +34,10 @@ fn options() -> Result<Options, String> {
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     for flag in flags(&args)? {
-        let positive = || match flag.number::<usize>()? {
-            0 => Err(format!("{}: must be at least 1", flag.name)),
-            n => Ok(n),
-        };
         match flag.name {
-            "--repeats" => o.repeats = positive()?,
-            "--batch" => o.batch = positive()?,
-            "--threads" => o.threads = Some(positive()?),
+            "--repeats" => o.repeats = flag.positive()?,
+            "--batch" => o.batch = flag.positive()?,
+            "--threads" => o.threads = Some(flag.positive()?),
             _ => return Err(flag.unknown("--repeats --batch --threads")),
         }
     }

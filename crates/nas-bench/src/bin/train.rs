@@ -44,13 +44,9 @@ fn options() -> Result<Options, String> {
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     for flag in flags(&args)? {
-        let positive = || match flag.number::<usize>()? {
-            0 => Err(format!("{}: must be at least 1", flag.name)),
-            n => Ok(n),
-        };
         match flag.name {
-            "--steps" => o.steps = positive()?,
-            "--batch" => o.batch = positive()?,
+            "--steps" => o.steps = flag.positive()?,
+            "--batch" => o.batch = flag.positive()?,
             "--backends" => o.backends = flag.list(),
             "--cells" => o.cells = flag.list(),
             _ => return Err(flag.unknown("--steps --batch --backends --cells")),
