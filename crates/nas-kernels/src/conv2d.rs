@@ -34,6 +34,10 @@ pub struct Conv2dShape {
     pub stride: [usize; 2],
     /// Zero rows added above and below, zero columns left and right.
     pub padding: [usize; 2],
+    /// Whether the convolution reads `relu(x)` instead of `x`: a ReLU before it, fused so
+    /// that the activation is never written out (NB201's ReLU-conv-BN). The input
+    /// gradient is then zero where `x <= 0`.
+    pub relu_input: bool,
 }
 
 impl Conv2dShape {
@@ -121,6 +125,22 @@ fn valid_range(
     (lo.min(hi), hi)
 }
 
+/// ReLU as PyTorch and burn compute it: a NaN stays NaN.
+fn relu(v: f32) -> f32 {
+    if v <= 0.0 { 0.0 } else { v }
+}
+
+/// Copies input values into `dst`, through [`relu`] when the convolution fuses one.
+fn copy_input(dst: &mut [f32], src: &[f32], s: &Conv2dShape) {
+    if s.relu_input {
+        for (d, v) in dst.iter_mut().zip(src) {
+            *d = relu(*v);
+        }
+    } else {
+        dst.copy_from_slice(src);
+    }
+}
+
 /// Calls `f(row, kernel_y, kernel_x, channel)` for each im2col row in order.
 fn for_each_row(s: &Conv2dShape, mut f: impl FnMut(usize, usize, usize, usize)) {
     let mut row = 0;
@@ -154,10 +174,11 @@ fn im2col(image: &[f32], s: &Conv2dShape, cols: &mut [f32]) {
             line[x_hi..].fill(0.0);
             if sw == 1 {
                 let start = x_lo + j - pw;
-                line[x_lo..x_hi].copy_from_slice(&src[start..start + x_hi - x_lo]);
+                copy_input(&mut line[x_lo..x_hi], &src[start..start + x_hi - x_lo], s);
             } else {
                 for (ox, v) in line.iter_mut().enumerate().take(x_hi).skip(x_lo) {
-                    *v = src[ox * sw + j - pw];
+                    let x = src[ox * sw + j - pw];
+                    *v = if s.relu_input { relu(x) } else { x };
                 }
             }
         }
@@ -204,11 +225,15 @@ fn transpose(src: &[f32], rows: usize, cols: usize, dst: &mut [f32]) {
     }
 }
 
-/// The im2col matrix of `image` as a slice: the image itself for a pointwise convolution,
-/// else written into `buffer`.
+/// The im2col matrix of `image` as a slice: the image itself for a pointwise convolution
+/// (through ReLU into `buffer` if one is fused), else written into `buffer`.
 fn patches<'a>(image: &'a [f32], s: &Conv2dShape, buffer: &'a mut Vec<f32>) -> &'a [f32] {
-    if s.is_pointwise() {
+    if s.is_pointwise() && !s.relu_input {
         image
+    } else if s.is_pointwise() {
+        buffer.resize(image.len(), 0.0);
+        copy_input(buffer, image, s);
+        buffer
     } else {
         buffer.resize(s.patch_len() * s.pixels_out(), 0.0);
         im2col(image, s, buffer);
@@ -223,12 +248,24 @@ fn patches<'a>(image: &'a [f32], s: &Conv2dShape, buffer: &'a mut Vec<f32>) -> &
 /// When `s` is not [supported](Conv2dShape::is_supported) or a slice's length does not
 /// match it.
 pub fn conv2d_forward(x: &[f32], weight: &[f32], s: &Conv2dShape) -> Vec<f32> {
+    forward_then(x, weight, s, |_, _| {})
+}
+
+/// [`conv2d_forward`], calling `finish(image, output)` on each image's output as soon as
+/// it is written, while it is still in cache.
+fn forward_then(
+    x: &[f32],
+    weight: &[f32],
+    s: &Conv2dShape,
+    finish: impl Fn(usize, &mut [f32]) + Sync + Send,
+) -> Vec<f32> {
     s.check("input", x.len(), s.input_len());
     s.check("weight", weight.len(), s.weight_len());
     let (k, l) = (s.patch_len(), s.pixels_out());
     let image = |i: usize| &x[i * s.image_len()..][..s.image_len()];
-    // A pointwise convolution's image already is its im2col matrix.
-    if let Some(padded) = Padded::new(s).filter(|_| !s.is_pointwise()) {
+    // A pointwise convolution's image already is its im2col matrix, unless a ReLU is
+    // fused: then the copy through it is the (unpadded) padded image.
+    if let Some(padded) = Padded::new(s).filter(|_| !s.is_pointwise() || s.relu_input) {
         let starts = padded.patch_starts(s);
         // Rows past `out` (up to a whole block) repeat row 0; their results are dropped.
         let rows = s.channels_out.next_multiple_of(microkernel::ROWS);
@@ -252,6 +289,7 @@ pub fn conv2d_forward(x: &[f32], weight: &[f32], s: &Conv2dShape) -> Vec<f32> {
                     microkernel::gathered(product, ld, w, b, &halves, None, false);
                     padded.unpad(product, ld, s, y_b);
                 }
+                finish(i, y_b.written_mut());
             },
         )
     } else {
@@ -267,6 +305,7 @@ pub fn conv2d_forward(x: &[f32], weight: &[f32], s: &Conv2dShape) -> Vec<f32> {
                 product.resize(s.channels_out * l, 0.0);
                 matmul(product, w, MatRef::row_major(cols, k, l), false);
                 y_b.push_slice(product);
+                finish(i, y_b.written_mut());
             },
         )
     }
@@ -337,7 +376,7 @@ impl Padded {
         for (c, plane) in image.chunks_exact(h * w).enumerate() {
             for (y, line) in plane.chunks_exact(w).enumerate() {
                 let at = c * self.plane + (y + ph) * self.wp + pw;
-                buffer[at..at + w].copy_from_slice(line);
+                copy_input(&mut buffer[at..at + w], line, s);
             }
         }
     }
@@ -406,16 +445,23 @@ impl Padded {
     }
 }
 
-/// The gradient of the loss with respect to the input, from the output gradient `dy`
-/// (`[batch, out, h_out, w_out]`): `[batch, in, h, w]`.
+/// The gradient of the loss with respect to the input `x`, from the output gradient `dy`
+/// (`[batch, out, h_out, w_out]`): `[batch, in, h, w]`. `x` is read only when a ReLU is
+/// fused (`s.relu_input`), to zero the gradient where `x <= 0`.
 ///
 /// # Panics
 /// As [`conv2d_forward`].
-pub fn conv2d_input_grad(dy: &[f32], weight: &[f32], s: &Conv2dShape) -> Vec<f32> {
+pub fn conv2d_input_grad(dy: &[f32], weight: &[f32], x: &[f32], s: &Conv2dShape) -> Vec<f32> {
     s.check("output gradient", dy.len(), s.output_len());
     s.check("weight", weight.len(), s.weight_len());
+    s.check("input", x.len(), s.input_len());
+    let image = |i: usize| &x[i * s.image_len()..][..s.image_len()];
     if let Some((flipped, t)) = as_full_convolution(weight, s) {
-        return conv2d_forward(dy, &flipped, &t);
+        return forward_then(dy, &flipped, &t, |i, dx_b| {
+            if s.relu_input {
+                mask_by_relu(dx_b, image(i));
+            }
+        });
     }
     let (k, l) = (s.patch_len(), s.pixels_out());
     // W^T copied row-major (it is small), so the product runs on the microkernel.
@@ -428,24 +474,37 @@ pub fn conv2d_input_grad(dy: &[f32], weight: &[f32], s: &Conv2dShape) -> Vec<f32
         s.input_len(),
         s.image_len(),
         || (Vec::new(), Vec::new()),
-        |(image, dcols), i, dx_b| {
+        |(dx_image, dcols), i, dx_b| {
             let dy_b = MatRef::row_major(
                 &dy[i * s.channels_out * l..][..s.channels_out * l],
                 s.channels_out,
                 l,
             );
-            image.resize(s.image_len(), 0.0);
+            dx_image.resize(s.image_len(), 0.0);
             if s.is_pointwise() {
-                matmul(image, w_t, dy_b, false);
+                matmul(dx_image, w_t, dy_b, false);
             } else {
                 dcols.resize(k * l, 0.0);
                 matmul(dcols, w_t, dy_b, false);
-                image.fill(0.0);
-                col2im(dcols, s, image);
+                dx_image.fill(0.0);
+                col2im(dcols, s, dx_image);
             }
-            dx_b.push_slice(image);
+            if s.relu_input {
+                mask_by_relu(dx_image, image(i));
+            }
+            dx_b.push_slice(dx_image);
         },
     )
+}
+
+/// ReLU's backward pass on a gradient: zero where the ReLU's input `x` was `<= 0` (a NaN
+/// input keeps its gradient, as in burn).
+fn mask_by_relu(dx: &mut [f32], x: &[f32]) {
+    // A select on every value, not a conditional store: the compiler vectorizes it, and
+    // there is no branch to mispredict on half of the values.
+    for (d, v) in dx.iter_mut().zip(x) {
+        *d = if *v <= 0.0 { 0.0 } else { *d };
+    }
 }
 
 /// A stride-1 convolution's input gradient is itself a convolution: of the output
@@ -469,6 +528,7 @@ fn as_full_convolution(weight: &[f32], s: &Conv2dShape) -> Option<(Vec<f32>, Con
         kernel: s.kernel,
         stride: [1, 1],
         padding: [kh - 1 - ph, kw - 1 - pw],
+        relu_input: false,
     };
     let mut flipped = vec![0.0; weight.len()];
     for o in 0..s.channels_out {

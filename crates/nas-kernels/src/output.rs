@@ -45,6 +45,14 @@ impl Writer<'_> {
 }
 
 impl Writer<'_> {
+    /// The values written so far, to be changed in place.
+    pub fn written_mut(&mut self) -> &mut [f32] {
+        let written = &mut self.slots[..self.written];
+        // SAFETY: `written` counts the slots written so far, from the first (`push` and
+        // `fill_product` count them), and `MaybeUninit<f32>` has the layout of `f32`.
+        unsafe { &mut *(written as *mut [MaybeUninit<f32>] as *mut [f32]) }
+    }
+
     /// Hands the chunk's unwritten slots to the microkernel, which writes all of them;
     /// its proof counts only for those slots.
     pub fn fill_product(&mut self, write: impl FnOnce(&mut [MaybeUninit<f32>]) -> Filled) {
@@ -102,6 +110,21 @@ mod tests {
             },
         );
         assert_eq!(v, (0..10).map(|x| x as f32).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn written_values_can_be_changed_in_place() {
+        let v = par_chunks_filled(
+            6,
+            3,
+            || (),
+            |_, i, w| {
+                w.push_slice(&[1.0, 2.0]);
+                w.written_mut()[1] = 10.0 * i as f32;
+                w.push_slice(&[3.0]);
+            },
+        );
+        assert_eq!(v, [1.0, 0.0, 3.0, 1.0, 10.0, 3.0]);
     }
 
     #[test]

@@ -64,9 +64,14 @@ fn reference(s: &Conv2dShape, x: &[f32], w: &[f32], dy: &[f32]) -> [Vec<f64>; 3]
     let mut dw = vec![0.0f64; s.weight_len()];
     for_each_term(s, |[b, o, c, oy, ox, iy, ixx, i, j]| {
         let (xi, wi, yi) = (ix.x(b, c, iy, ixx), ix.w(o, c, i, j), ix.y(b, o, oy, ox));
-        y[yi] += f64::from(x[xi]) * f64::from(w[wi]);
-        dx[xi] += f64::from(dy[yi]) * f64::from(w[wi]);
-        dw[wi] += f64::from(dy[yi]) * f64::from(x[xi]);
+        // A fused ReLU: the convolution reads max(x, 0), whose slope is 0 where x <= 0.
+        let (input, slope) = match (s.relu_input, f64::from(x[xi])) {
+            (true, v) if v <= 0.0 => (0.0, 0.0),
+            (_, v) => (v, 1.0),
+        };
+        y[yi] += input * f64::from(w[wi]);
+        dx[xi] += slope * f64::from(dy[yi]) * f64::from(w[wi]);
+        dw[wi] += f64::from(dy[yi]) * input;
     });
     [y, dx, dw]
 }
@@ -103,9 +108,14 @@ fn shapes() -> impl Strategy<Value = Conv2dShape> {
             0usize..3,
             0usize..3,
         ),
+        any::<bool>(),
     )
         .prop_map(
-            |((batch, channels_in, height, width, channels_out), (kh, kw, sh, sw, ph, pw))| {
+            |(
+                (batch, channels_in, height, width, channels_out),
+                (kh, kw, sh, sw, ph, pw),
+                relu_input,
+            )| {
                 Conv2dShape {
                     batch,
                     channels_in,
@@ -115,6 +125,7 @@ fn shapes() -> impl Strategy<Value = Conv2dShape> {
                     kernel: [kh, kw],
                     stride: [sh, sw],
                     padding: [ph, pw],
+                    relu_input,
                 }
             },
         )
@@ -127,7 +138,7 @@ fn check(s: &Conv2dShape) {
     let dy = values(s.output_len(), 3);
     let [y, dx, dw] = reference(s, &x, &w, &dy);
     assert_close("output", &conv2d_forward(&x, &w, s), &y);
-    assert_close("input gradient", &conv2d_input_grad(&dy, &w, s), &dx);
+    assert_close("input gradient", &conv2d_input_grad(&dy, &w, &x, s), &dx);
     assert_close("weight gradient", &conv2d_weight_grad(&x, &dy, s), &dw);
 }
 
@@ -141,17 +152,21 @@ proptest! {
 #[test]
 fn the_network_shapes_match_the_definition() {
     // NB201's ops: 3x3 and 1x1 ReLU-Conv-BN, the stride-2 reduction and the stem.
+    // Each with and without the ReLU that the cells fuse into their convolutions.
     for (c_in, c_out, k, stride, pad) in [(3, 4, 3, 1, 1), (4, 4, 1, 1, 0), (4, 6, 3, 2, 1)] {
-        check(&Conv2dShape {
-            batch: 9,
-            channels_in: c_in,
-            height: 8,
-            width: 8,
-            channels_out: c_out,
-            kernel: [k, k],
-            stride: [stride, stride],
-            padding: [pad, pad],
-        });
+        for relu_input in [false, true] {
+            check(&Conv2dShape {
+                batch: 9,
+                channels_in: c_in,
+                height: 8,
+                width: 8,
+                channels_out: c_out,
+                kernel: [k, k],
+                stride: [stride, stride],
+                padding: [pad, pad],
+                relu_input,
+            });
+        }
     }
 }
 
@@ -163,7 +178,7 @@ fn wide_and_deep_stride_1_convolutions_match_the_definition() {
     // output channels that are not whole blocks or panels, a wider kernel and no padding.
     // Output widths of whole 8-wide halves read each row in place (panels that straddle
     // two rows at width 24); others compute positions that wrap into the next row.
-    for (c_in, c_out, (h, w), k, pad) in [
+    for (n, (c_in, c_out, (h, w), k, pad)) in [
         (30, 6, (5, 17), 3, 1),
         (2, 20, (16, 16), 3, 1),
         (2, 4, (5, 16), 5, 2),
@@ -171,7 +186,10 @@ fn wide_and_deep_stride_1_convolutions_match_the_definition() {
         (4, 4, (3, 32), 3, 1),
         (3, 4, (4, 24), 3, 1),
         (3, 4, (3, 8), 3, 1),
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
         check(&Conv2dShape {
             batch: 2,
             channels_in: c_in,
@@ -181,6 +199,7 @@ fn wide_and_deep_stride_1_convolutions_match_the_definition() {
             kernel: [k, k],
             stride: [1, 1],
             padding: [pad, pad],
+            relu_input: n % 2 == 1,
         });
     }
 }
@@ -196,6 +215,7 @@ fn results_are_the_same_bits_on_any_number_of_threads() {
         kernel: [3, 3],
         stride: [1, 1],
         padding: [1, 1],
+        relu_input: true,
     };
     let x = values(s.input_len(), 4);
     let w = values(s.weight_len(), 5);
@@ -208,7 +228,7 @@ fn results_are_the_same_bits_on_any_number_of_threads() {
         pool.install(|| {
             (
                 conv2d_forward(&x, &w, &s),
-                conv2d_input_grad(&dy, &w, &s),
+                conv2d_input_grad(&dy, &w, &x, &s),
                 conv2d_weight_grad(&x, &dy, &s),
             )
         })
@@ -228,6 +248,7 @@ fn a_slice_of_the_wrong_length_is_refused() {
         kernel: [3, 3],
         stride: [1, 1],
         padding: [0, 0],
+        relu_input: false,
     };
     let _ = conv2d_forward(&[0.0; 8], &[0.0; 9], &s);
 }

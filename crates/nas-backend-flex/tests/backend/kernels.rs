@@ -1,14 +1,15 @@
 //! The kernel operations (`nas_space::nn::kernels`) against burn's own on the same
 //! weights, on flex and ndarray: convolution with both gradients for the geometries the
-//! networks use, batch norm with its three gradients and running statistics, and NB201's
+//! networks use, with and without the ReLU fused before it, batch norm with its three gradients and running statistics, and NB201's
 //! average pooling with its gradient.
 
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::AvgPool2dConfig;
 use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
+use burn::tensor::activation::relu;
 use burn::tensor::{Device, Gradients, Tensor, TensorData};
 use nas_space::nn::device;
-use nas_space::nn::kernels::{avg_pool, batch_norm, conv2d};
+use nas_space::nn::kernels::{avg_pool, batch_norm, conv2d, relu_conv2d};
 
 fn values(n: usize, seed: usize) -> Vec<f32> {
     (0..n)
@@ -82,12 +83,19 @@ fn kernel_convolution_matches_burns_with_gradients() {
                 .with_bias(bias)
                 .init(&d);
             let x = input([3, c_in, 9, 9], 1, &d);
+            let case = format!("{backend} {c_in}->{c_out} k{k} s{stride} p{pad}");
             let burn = run(&conv, &x, |c, x| c.forward(x));
             let ours = run(&conv, &x, conv2d);
-            let case = format!("{backend} {c_in}->{c_out} k{k} s{stride} p{pad}");
-            assert_close(&format!("{case} output"), &ours[0], &burn[0]);
-            assert_close(&format!("{case} input gradient"), &ours[1], &burn[1]);
-            assert_close(&format!("{case} weight gradient"), &ours[2], &burn[2]);
+            let burn_relu = run(&conv, &x, |c, x| c.forward(relu(x)));
+            let ours_relu = run(&conv, &x, relu_conv2d);
+            for (case, ours, burn) in [
+                (case.clone(), ours, burn),
+                (case + " relu", ours_relu, burn_relu),
+            ] {
+                assert_close(&format!("{case} output"), &ours[0], &burn[0]);
+                assert_close(&format!("{case} input gradient"), &ours[1], &burn[1]);
+                assert_close(&format!("{case} weight gradient"), &ours[2], &burn[2]);
+            }
         }
     }
 }

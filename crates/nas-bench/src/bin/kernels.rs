@@ -1,6 +1,7 @@
 //! `cargo xtask bench kernels`: time of each CPU training kernel (`nas-kernels`) at the
 //! shapes of the NB201 network at C=16, batch 64: the 3x3 and 1x1 convolutions of each
-//! stage (forward, input gradient, weight gradient) and batch norm (forward, backward).
+//! stage, each with the ReLU before it fused as in the cells (forward, input gradient,
+//! weight gradient), and batch norm (forward, backward).
 //!
 //! A whole training step moves by ±20 % with this machine's load; one kernel timed alone,
 //! best of several runs, moves far less, so this is where kernel changes are compared.
@@ -68,7 +69,7 @@ fn conv_lines(s: &Conv2dShape, name: &str, rng: &mut Rng, repeats: usize) {
         ("forward", best_ms(repeats, || conv2d_forward(&x, &w, s))),
         (
             "input grad",
-            best_ms(repeats, || conv2d_input_grad(&dy, &w, s)),
+            best_ms(repeats, || conv2d_input_grad(&dy, &w, &x, s)),
         ),
         (
             "weight grad",
@@ -125,6 +126,8 @@ fn run(o: &Options) {
                 kernel: [kernel; 2],
                 stride: [1, 1],
                 padding: [kernel / 2; 2],
+                // The cells' ReLU-conv-BN: the ReLU is fused into the convolution.
+                relu_input: true,
             };
             let name = format!("conv {kernel}x{kernel}, {channels} ch, {size}x{size}");
             conv_lines(&s, &name, &mut rng, o.repeats);

@@ -81,15 +81,10 @@ impl ReluConvBn {
         }
     }
 
+    /// The ReLU is fused into the convolution ([`kernels::relu_conv2d`]): no pass of its
+    /// own over the input, forward or backward, even where several edges leave a node.
     pub(crate) fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        self.forward_activated(relu(x))
-    }
-
-    /// [`ReluConvBn::forward`] on an input that has been through ReLU already: a cell
-    /// applies ReLU once per node, not once per edge that leaves it (each is a pass
-    /// over the node forward and another backward).
-    fn forward_activated(&self, x: Tensor<4>) -> Tensor<4> {
-        maybe_bn(&self.bn, conv2d(&self.conv, x))
+        maybe_bn(&self.bn, kernels::relu_conv2d(&self.conv, x))
     }
 
     pub(crate) fn trainable_params(&self) -> usize {
@@ -133,10 +128,10 @@ pub struct Edge {
 }
 
 impl Edge {
-    /// The edge's op on node `x`; `activated` holds `relu(x)` once an edge computed it.
-    fn forward(&self, x: Tensor<4>, activated: &mut Option<Tensor<4>>) -> Tensor<4> {
+    /// The edge's op on node `x`.
+    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         match (&self.conv, &self.pool) {
-            (Some(c), _) => c.forward_activated(activated.get_or_insert_with(|| relu(x)).clone()),
+            (Some(c), _) => c.forward(x),
             (None, Some(p)) => kernels::avg_pool(p, x),
             (None, None) => x,
         }
@@ -171,12 +166,11 @@ impl Cell {
 
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let mut nodes: Vec<Option<Tensor<4>>> = vec![Some(x.clone()), None, None, None];
-        let mut activated: Vec<Option<Tensor<4>>> = vec![None; 4];
         for j in 1..4 {
             let mut sum: Option<Tensor<4>> = None;
             for e in self.edges.iter().filter(|e| e.to == j) {
                 if let Some(input) = nodes[e.from].clone() {
-                    let y = e.forward(input, &mut activated[e.from]);
+                    let y = e.forward(input);
                     sum = Some(match sum {
                         Some(s) => s + y,
                         None => y,

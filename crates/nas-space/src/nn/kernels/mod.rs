@@ -23,7 +23,7 @@ mod conv;
 
 pub use avg_pool::avg_pool;
 pub use batch_norm::batch_norm;
-pub use conv::conv2d;
+pub use conv::{ConvGeometry, conv2d, relu_conv2d};
 
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::tensor::FloatTensor;
@@ -45,12 +45,9 @@ pub trait CpuKernels: Backend {
     fn kernel_conv2d(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
-        stride_h: usize,
-        stride_w: usize,
-        pad_h: usize,
-        pad_w: usize,
+        geometry: ConvGeometry,
     ) -> FloatTensor<Self> {
-        conv::forward::<Self>(x, weight, [stride_h, stride_w, pad_h, pad_w])
+        conv::forward::<Self>(x, weight, geometry)
     }
 
     /// Training-mode batch norm of `[batch, channels, h, w]`: the output, and the batch
@@ -81,12 +78,9 @@ impl<B: Backend + CpuKernels, C: CheckpointStrategy> CpuKernels for Autodiff<B, 
     fn kernel_conv2d(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
-        stride_h: usize,
-        stride_w: usize,
-        pad_h: usize,
-        pad_w: usize,
+        geometry: ConvGeometry,
     ) -> FloatTensor<Self> {
-        conv::autodiff::<B, C>(x, weight, [stride_h, stride_w, pad_h, pad_w])
+        conv::autodiff::<B, C>(x, weight, geometry)
     }
 
     fn kernel_batch_norm_train(
