@@ -6,7 +6,7 @@
 //! of the time went to convolution gradients: burn computes the weight gradient as a
 //! convolution whose kernel is the whole output-gradient image, and the input gradient as a
 //! transposed convolution. Here both gradients are matrix products over im2col, as in
-//! Caffe and PyTorch's CPU path, and the products run on a 4x16 AVX2/FMA microkernel
+//! Caffe and PyTorch's CPU path, and the products run on a 6x16 AVX2/FMA microkernel
 //! (`gemm` for the edges and for CPUs without AVX2). Stride-1 convolutions never write
 //! im2col out: the microkernel reads each im2col row as the zero-padded image at an
 //! offset. `nas-space` wraps the kernels as burn operations with their own backward

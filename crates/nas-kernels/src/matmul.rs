@@ -224,4 +224,19 @@ mod tests {
         let twice: Vec<f32> = naive(lhs, rhs).iter().map(|v| v * 2.0).collect();
         assert_eq!(dst, twice);
     }
+
+    #[test]
+    fn every_split_into_6_and_4_row_blocks_matches_the_definition() {
+        // 4 to 28 rows run as 6-row blocks and up to two 4-row ones (plus a gemm edge
+        // where the count is not a multiple of 4); 300 inner steps cross a pass boundary.
+        for m in 4..=28 {
+            let (k, n) = (300, 32);
+            let a: Vec<f32> = (0..m * k).map(|i| (i % 7) as f32 - 3.0).collect();
+            let b: Vec<f32> = (0..k * n).map(|i| (i % 5) as f32 - 2.0).collect();
+            let (lhs, rhs) = (MatRef::row_major(&a, m, k), MatRef::row_major(&b, k, n));
+            let mut dst = vec![7.0; m * n];
+            matmul(&mut dst, lhs, rhs, false);
+            assert_eq!(dst, naive(lhs, rhs), "{m} rows");
+        }
+    }
 }
