@@ -270,9 +270,10 @@ unsafe fn product(
                 // within the `fits` above; panel row `depth + p` reads `b.starts[depth +
                 // p] + halves[h] + 0..8`, within the `fits` above as `halves[h] <=
                 // last_half`; `dst` is written at `(i + r) * ld + j + c` for `c < 16`,
-                // `j + 16 <= cols <= ld`, `i + r < rows` (`left` is a multiple of 4, and
-                // a 6-row block leaves 0 or at least 4 rows), within `dst_len`
-                // (asserted), and read there only as the caller allows.
+                // `j + 16 <= cols <= ld`, `i + r < rows` (`rows` is a multiple of 4 and a
+                // 6-row block is taken only when `left` is 6 or at least 10, so `left`
+                // stays even and at least 4), within `dst_len` (asserted), and read there
+                // only as the caller allows.
                 unsafe {
                     let dst = dst.add(i * ld + j);
                     let b_rows = [b.data.as_ptr().add(half[0]), b.data.as_ptr().add(half[1])];
