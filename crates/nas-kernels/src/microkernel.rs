@@ -255,6 +255,13 @@ unsafe fn product(
     for depth in (0..k).step_by(DEPTH) {
         let len = DEPTH.min(k - depth);
         let accumulate = accumulate || depth > 0;
+        let b_starts = &b.starts[depth..depth + len];
+        // With `steps`, row `r` of `a` is read at its start plus a step; without, from
+        // `depth` on.
+        let (a_steps, shift) = match steps {
+            Some(steps) => (&steps[depth..depth + len], 0),
+            None => (&[][..], depth),
+        };
         for (j, half) in halves.chunks_exact(2).enumerate() {
             let j = j * COLS;
             let mut i = 0;
@@ -277,13 +284,6 @@ unsafe fn product(
                 unsafe {
                     let dst = dst.add(i * ld + j);
                     let b_rows = [b.data.as_ptr().add(half[0]), b.data.as_ptr().add(half[1])];
-                    let b_starts = &b.starts[depth..depth + len];
-                    // With `steps`, row `r` of `a` is read at its start plus a step;
-                    // without, from `depth` on.
-                    let (a_steps, shift) = match steps {
-                        Some(steps) => (&steps[depth..depth + len], 0),
-                        None => (&[][..], depth),
-                    };
                     let a_row = |r: usize| a.data.as_ptr().add(a.starts[i + r] + shift);
                     let args = (dst, ld, a_steps, b_rows, b_starts, accumulate);
                     match (six, steps.is_some()) {

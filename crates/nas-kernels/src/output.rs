@@ -42,9 +42,7 @@ impl Writer<'_> {
         }
         self.written += n;
     }
-}
 
-impl Writer<'_> {
     /// The values written so far, to be changed in place.
     pub fn written_mut(&mut self) -> &mut [f32] {
         let written = &mut self.slots[..self.written];
