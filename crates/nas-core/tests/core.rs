@@ -19,6 +19,9 @@ use proptest::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+#[path = "core/journal.rs"]
+mod journal;
+
 // ---------------------------------------------------------------- toy plugins
 
 #[derive(Debug)]

@@ -41,6 +41,20 @@ pub trait Journal {
         &mut self,
         checkpoint: &mut dyn FnMut() -> Result<serde_json::Value, StrategyError>,
     ) -> Result<(), JournalError>;
+    /// Stores a method's own state under `key` (a one-shot method's supernet at an epoch
+    /// boundary), replacing the last value, durably when this returns.
+    ///
+    /// Blobs live beside the trial events, not in the strategy checkpoint: a supernet is
+    /// megabytes, written once an epoch, while checkpoints are written every 50 ms.
+    fn save_blob(&mut self, key: &str, bytes: &[u8]) -> Result<(), JournalError> {
+        let _ = (key, bytes);
+        Ok(())
+    }
+    /// The last value stored under `key`.
+    fn load_blob(&mut self, key: &str) -> Result<Option<Vec<u8>>, JournalError> {
+        let _ = key;
+        Ok(None)
+    }
 }
 
 /// A journal that keeps nothing: for benchmarks that measure the search alone.

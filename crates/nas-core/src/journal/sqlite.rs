@@ -2,7 +2,8 @@
 //!
 //! Tables: `meta` (format version, config), `events` (one row per trial event, append
 //! only; `UNIQUE(trial_id, kind)` makes a trial finishing twice impossible), `checkpoint`
-//! (one row: the strategy state as of the last flush). The view `trials` joins them for
+//! (one row: the strategy state as of the last flush), `blobs` (a method's own state by
+//! key, such as a supernet, each written in its own transaction). The view `trials` joins them for
 //! people who open the file with `sqlite3`. WAL mode with `synchronous = NORMAL`: a
 //! killed process loses nothing that was flushed; a power cut may lose the last flush.
 
@@ -36,6 +37,7 @@ CREATE TABLE IF NOT EXISTS checkpoint (
     asked INTEGER NOT NULL,
     finished INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS blobs (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE VIEW IF NOT EXISTS trials AS
 SELECT a.trial_id AS id,
        json_extract(a.data, '$.arch') AS arch,
@@ -397,5 +399,26 @@ impl Journal for SqliteJournal {
         self.pending.clear();
         self.last_flush = Instant::now();
         Ok(())
+    }
+
+    fn save_blob(&mut self, key: &str, bytes: &[u8]) -> Result<(), JournalError> {
+        let err = Self::sqlite_err(&self.path);
+        let tx = self.conn.transaction().map_err(&err)?;
+        tx.execute(
+            "INSERT INTO blobs (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = ?2",
+            params![key, bytes],
+        )
+        .map_err(&err)?;
+        tx.commit().map_err(&err)
+    }
+
+    fn load_blob(&mut self, key: &str) -> Result<Option<Vec<u8>>, JournalError> {
+        self.conn
+            .query_row("SELECT value FROM blobs WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(Self::sqlite_err(&self.path))
     }
 }
