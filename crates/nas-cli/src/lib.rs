@@ -6,6 +6,8 @@
 //! never named loses its registrations.
 
 mod commands;
+mod edit;
+mod out;
 mod progress;
 
 use nas_backend_flex as _;
@@ -90,6 +92,9 @@ where
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of our output went away (`nas show | head -1`): it has what it
+        // wanted, so end quietly, as `ls | head` does. A search's results are journaled.
+        Err(e) if out::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             // One line: the chain of causes joined, never a backtrace.
             eprintln!("error: {}", format!("{e:#}").replace('\n', " "));

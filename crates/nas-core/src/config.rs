@@ -65,6 +65,36 @@ fn default_workers() -> usize {
     1
 }
 
+/// The most workers an experiment may ask for. Each is a thread of this process: tens of
+/// thousands abort the process when the system refuses threads. 1,024 is far beyond any
+/// machine's useful parallelism for one experiment.
+pub const MAX_WORKERS: usize = 1024;
+
+/// A config field that could not be read: its dotted path (empty for the whole config)
+/// and why.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}{reason}", self.prefix())]
+pub struct FieldError {
+    pub path: String,
+    pub reason: String,
+}
+
+impl FieldError {
+    /// `field `seed`: `, or nothing where the reason names the field already: the whole
+    /// config, or a plugin's table (`space`, `strategy`, `evaluator`), whose registry
+    /// error names the kind, the plugin and its field.
+    fn prefix(&self) -> String {
+        if self.path.is_empty() || PLUGIN_PARTS.contains(&self.path.as_str()) {
+            String::new()
+        } else {
+            format!("field `{}`: ", self.path)
+        }
+    }
+}
+
+/// The tables of an experiment config that hold a plugin's config.
+pub const PLUGIN_PARTS: [&str; 3] = ["space", "strategy", "evaluator"];
+
 /// One experiment: a space, a strategy and an evaluator, with a seed and a budget.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -131,7 +161,23 @@ impl ExperimentConfig {
     /// # Errors
     /// As [`ExperimentConfig::from_toml`].
     pub fn from_json(value: serde_json::Value) -> Result<Self, ConfigError> {
-        serde_json::from_value(value).map_err(|e| ConfigError(e.to_string()))
+        Self::from_json_at(value).map_err(|e| ConfigError(e.to_string()))
+    }
+
+    /// Reads the JSON form back; an error carries the dotted path of the field it is
+    /// about (`seed`, `budget.trials`, `evaluator`), so a caller can say which flag or
+    /// which line of a file set it.
+    ///
+    /// # Errors
+    /// As [`ExperimentConfig::from_toml`].
+    pub fn from_json_at(value: serde_json::Value) -> Result<Self, FieldError> {
+        serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = e.path().to_string();
+            FieldError {
+                path: if path == "." { String::new() } else { path },
+                reason: e.into_inner().to_string(),
+            }
+        })
     }
 
     /// The config as TOML, for people.
@@ -164,6 +210,13 @@ impl ExperimentConfig {
         }
         if self.workers == 0 {
             return Err(ConfigError("field `workers`: must be at least 1".into()));
+        }
+        if self.workers > MAX_WORKERS {
+            return Err(ConfigError(format!(
+                "field `workers`: at most {MAX_WORKERS} (each worker is a thread that trains \
+                 or looks up trials), got {}",
+                self.workers
+            )));
         }
         self.budget.check()
     }

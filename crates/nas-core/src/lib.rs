@@ -22,6 +22,7 @@ pub mod search;
 pub mod space;
 pub mod stats;
 pub mod strategy;
+pub mod text;
 pub mod trial;
 
 pub use inventory;

@@ -50,11 +50,37 @@ pub enum RegistryError {
     },
 }
 
+/// A command-line flag that a plugin takes (`--dataset`, `--backend`), and the field of
+/// the plugin's config it sets.
+///
+/// The CLI knows no plugin by name or by field: it applies a flag to every plugin of the
+/// experiment that declares it, and a flag that none declares is an error naming the
+/// plugins that would take it. So a third-party evaluator with a data set gets
+/// `--dataset` by declaring it, whatever its config calls the field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Knob {
+    /// The flag without its dashes: `dataset`.
+    pub flag: &'static str,
+    /// Where its value goes in the plugin's config, as a dotted path: `data.dataset`.
+    pub path: &'static str,
+}
+
+impl Knob {
+    pub const fn new(flag: &'static str, path: &'static str) -> Self {
+        Knob { flag, path }
+    }
+}
+
 /// Config of a search space plugin.
 pub trait SpaceConfig: erased_serde::Serialize + fmt::Debug + Send + Sync {
     /// # Errors
     /// A config value the space cannot be built with.
     fn build(&self) -> Result<Arc<dyn SearchSpace>, ConfigError>;
+
+    /// The command-line flags this plugin takes; none by default.
+    fn knobs(&self) -> &'static [Knob] {
+        &[]
+    }
 }
 
 /// Config of a strategy plugin: a black-box strategy, or a one-shot method.
@@ -74,6 +100,12 @@ pub trait StrategyConfig: erased_serde::Serialize + fmt::Debug + Send + Sync {
     /// The one-shot form of this plugin, if it is one; `None` for black-box strategies.
     fn one_shot(&self) -> Option<&dyn OneShotConfig> {
         None
+    }
+
+    /// The command-line flags this plugin takes (a one-shot method that trains a
+    /// supernet takes `--dataset` and `--backend`); none by default.
+    fn knobs(&self) -> &'static [Knob] {
+        &[]
     }
 }
 
@@ -106,6 +138,11 @@ pub trait EvaluatorConfig: erased_serde::Serialize + fmt::Debug + Send + Sync {
     /// # Errors
     /// A space the evaluator cannot evaluate, a missing or malformed data file.
     fn build(&self, space: &Arc<dyn SearchSpace>) -> Result<Arc<dyn Evaluator>, ConfigError>;
+
+    /// The command-line flags this plugin takes; none by default.
+    fn knobs(&self) -> &'static [Knob] {
+        &[]
+    }
 }
 
 erased_serde::serialize_trait_object!(SpaceConfig);
@@ -322,11 +359,25 @@ where
         };
         let plugin = find::<C>(&name)?;
         let value = serde_json::Value::Object(table);
-        let mut de = <dyn erased_serde::Deserializer>::erase(value);
-        let config = (plugin.deserialize)(&mut de).map_err(|e| RegistryError::BadConfig {
-            kind: C::KIND,
-            name: name.clone(),
-            reason: e.to_string(),
+        // The path tracker names the field an error is about (`field `epochs`: invalid
+        // type ...`): erased-serde's messages alone do not.
+        let mut track = serde_path_to_error::Track::new();
+        let result = {
+            let tracked = serde_path_to_error::Deserializer::new(value, &mut track);
+            let mut de = <dyn erased_serde::Deserializer>::erase(tracked);
+            (plugin.deserialize)(&mut de)
+        };
+        let config = result.map_err(|e| {
+            let path = track.path().to_string();
+            RegistryError::BadConfig {
+                kind: C::KIND,
+                name: name.clone(),
+                reason: if path == "." || path.is_empty() {
+                    e.to_string()
+                } else {
+                    format!("field `{path}`: {e}")
+                },
+            }
         })?;
         Ok(PluginConfig { name, config })
     }

@@ -219,7 +219,12 @@ pub enum SpaceError {
         name: String,
         reason: String,
     },
-    #[error("cannot parse {input:?}: {reason}")]
+    /// The input and reason are shortened when shown: the input can be megabytes.
+    #[error(
+        "cannot parse {:?}: {}",
+        crate::text::shorten(input),
+        crate::text::shorten(reason)
+    )]
     Parse { input: String, reason: String },
 }
 

@@ -369,6 +369,12 @@ impl Default for Nb201TableConfig {
 }
 
 impl EvaluatorConfig for Nb201TableConfig {
+    fn knobs(&self) -> &'static [nas_core::registry::Knob] {
+        const KNOBS: [nas_core::registry::Knob; 1] =
+            [nas_core::registry::Knob::new("dataset", "dataset")];
+        &KNOBS
+    }
+
     fn build(&self, space: &Arc<dyn SearchSpace>) -> Result<Arc<dyn Evaluator>, ConfigError> {
         if space.name() != "nb201" {
             return Err(ConfigError(format!(

@@ -1,10 +1,12 @@
 //! `nas eval`: evaluate one architecture, given in the space's own string form.
 
-use anyhow::{Context, Result};
+use crate::edit::{apply_knob, apply_set};
+use crate::out::outln;
+use anyhow::Result;
 use nas_core::evaluator::CollectingReporter;
 use nas_core::registry::{EvaluatorConfig, PluginConfig, SpaceConfig};
 use nas_core::{Fidelity, Trial};
-use serde_json::{Value, json};
+use serde_json::json;
 
 #[derive(Debug, clap::Args)]
 pub struct EvalArgs {
@@ -16,11 +18,18 @@ pub struct EvalArgs {
     /// Evaluator plugin.
     #[arg(long, default_value = "nb201-table")]
     evaluator: String,
-    /// Set an evaluator field, e.g. `--set dataset=cifar100`.
-    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    /// The data set, for an evaluator that takes one (see `nas search --dataset`).
+    #[arg(long)]
+    dataset: Option<String>,
+    /// The burn backend, for an evaluator that trains networks.
+    #[arg(long)]
+    backend: Option<String>,
+    /// Set an evaluator field, e.g. `--set dataset=cifar100` or `--set data.dataset=mnist`
+    /// (a leading `evaluator.` is allowed, as in `nas search --set`).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
     sets: Vec<String>,
     /// Epochs (a fidelity), when the evaluator supports it.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     epochs: Option<u32>,
     /// Seed of the evaluation.
     #[arg(long, default_value_t = 0)]
@@ -34,14 +43,23 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let space = PluginConfig::<dyn SpaceConfig>::default_for(&args.space)?
         .config
         .build()?;
-    let mut evaluator_config = json!({ "type": args.evaluator });
-    for s in &args.sets {
-        let (field, raw) = s
-            .split_once('=')
-            .with_context(|| format!("--set {s:?}: expected FIELD=VALUE"))?;
-        evaluator_config[field] =
-            serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.into()));
+    // The evaluator's table inside an experiment-shaped config, so that the flags and
+    // `--set` work as in `nas search`.
+    let mut config = json!({ "evaluator": { "type": args.evaluator } });
+    if let Some(dataset) = &args.dataset {
+        apply_knob(&mut config, "dataset", &json!(dataset))?;
     }
+    if let Some(backend) = &args.backend {
+        apply_knob(&mut config, "backend", &json!(backend))?;
+    }
+    for s in &args.sets {
+        if s.starts_with("evaluator.") {
+            apply_set(&mut config, s)?;
+        } else {
+            apply_set(&mut config, &format!("evaluator.{s}"))?;
+        }
+    }
+    let evaluator_config = config["evaluator"].take();
     let evaluator = PluginConfig::<dyn EvaluatorConfig>::from_value(evaluator_config)?
         .config
         .build(&space)?;
@@ -59,19 +77,19 @@ pub fn run(args: EvalArgs) -> Result<()> {
         .evaluate(&trial, &mut CollectingReporter::default())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&json!({
                 "arch": space.render(&trial.genotype),
                 "fingerprint": space.fingerprint(&trial.genotype).to_string(),
                 "metrics": metrics,
             }))?
-        );
+        )?;
         return Ok(());
     }
-    println!("{}", space.render(&trial.genotype));
+    outln!("{}", space.render(&trial.genotype))?;
     for (name, value) in metrics.iter() {
-        println!("  {name:<18} {value:.4}");
+        outln!("  {name:<18} {value:.4}")?;
     }
     Ok(())
 }

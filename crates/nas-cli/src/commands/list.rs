@@ -1,5 +1,6 @@
 //! `nas list`: what this binary can run.
 
+use crate::out::outln;
 use anyhow::Result;
 use nas_core::registry::{
     EvaluatorConfig, Plugin, PluginKind, SpaceConfig, StrategyConfig, plugins,
@@ -28,7 +29,7 @@ pub fn run(as_json: bool) -> Result<()> {
         json!({ "kind": "backend", "name": b.name, "summary": b.summary, "default_config": {} })
     }));
     if as_json {
-        println!("{}", serde_json::to_string_pretty(&all)?);
+        outln!("{}", serde_json::to_string_pretty(&all)?)?;
         return Ok(());
     }
     let mut kind = "";
@@ -36,16 +37,16 @@ pub fn run(as_json: bool) -> Result<()> {
         let this_kind = e["kind"].as_str().unwrap_or("");
         if this_kind != kind {
             kind = this_kind;
-            println!("{}:", plural(kind));
+            outln!("{}:", plural(kind))?;
         }
-        println!(
+        outln!(
             "  {:<22} {}",
             e["name"].as_str().unwrap_or(""),
             e["summary"].as_str().unwrap_or("")
-        );
+        )?;
         let config = inline_toml(&e["default_config"]);
         if !config.is_empty() {
-            println!("  {:<22}   default: {config}", "");
+            outln!("  {:<22}   default: {config}", "")?;
         }
     }
     Ok(())

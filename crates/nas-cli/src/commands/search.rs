@@ -1,11 +1,24 @@
 //! `nas search`: build an experiment config from a file and flags, run it, print the best.
 
+use crate::edit::{apply_knob, apply_set, blame, plugin_tables};
+use crate::out::outln;
 use crate::progress::ProgressObserver;
 use anyhow::{Context, Result, bail};
+use nas_core::config::Budget;
 use nas_core::journal::SqliteJournal;
-use nas_core::{Experiment, ExperimentConfig, SearchReport};
+use nas_core::{Experiment, ExperimentConfig, Outcome, SearchReport, TrialResult};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
+
+/// A budget in seconds: a positive, finite number (`nan` and `inf` are refused here,
+/// since JSON cannot carry them and they would vanish from the config).
+fn positive_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        Ok(v) => Err(format!("must be a positive number of seconds, got {v}")),
+        Err(e) => Err(format!("not a number: {e}")),
+    }
+}
 
 #[derive(Debug, clap::Args)]
 pub struct SearchArgs {
@@ -25,21 +38,23 @@ pub struct SearchArgs {
     /// Evaluator plugin.
     #[arg(long)]
     evaluator: Option<String>,
-    /// The evaluator's data set (`cifar10`, `cifar100`, `imagenet16` for the table;
-    /// `digits`, `mnist`, `fashion-mnist`, `csv` for training).
+    /// The data set, for every plugin of the experiment that takes one (`cifar10`,
+    /// `cifar100`, `imagenet16` for the table; `digits`, `mnist`, `fashion-mnist`, `csv`
+    /// for training).
     #[arg(long)]
     dataset: Option<String>,
-    /// The burn backend that trains networks (`flex`, `ndarray`; see `nas list`).
+    /// The burn backend, for every plugin of the experiment that trains networks (`flex`,
+    /// `ndarray`, `wgpu`; see `nas list`).
     #[arg(long)]
     backend: Option<String>,
     /// Budget: finished trials.
     #[arg(long)]
     trials: Option<u64>,
     /// Budget: simulated (or real) training seconds summed over trials.
-    #[arg(long)]
+    #[arg(long, value_parser = positive_seconds)]
     simulated_seconds: Option<f64>,
     /// Budget: wall-clock seconds of this run.
-    #[arg(long)]
+    #[arg(long, value_parser = positive_seconds)]
     wall_seconds: Option<f64>,
     /// Experiment seed: every random choice derives from it.
     #[arg(long)]
@@ -69,24 +84,6 @@ pub struct SearchArgs {
     json: bool,
 }
 
-/// The fields of the default config of strategy `name` (empty for an unknown name: the
-/// experiment reports that).
-fn strategy_default_fields(name: &Value) -> Vec<&'static str> {
-    let Some(name) = name.as_str() else {
-        return Vec::new();
-    };
-    let Ok(plugin) =
-        nas_core::registry::PluginConfig::<dyn nas_core::StrategyConfig>::default_for(name)
-    else {
-        return Vec::new();
-    };
-    let fields = serde_json::to_value(&plugin).unwrap_or_default();
-    ["data", "backend"]
-        .into_iter()
-        .filter(|f| fields.get(f).is_some())
-        .collect()
-}
-
 /// The experiment `cargo xtask search` runs when given nothing: regularized evolution
 /// over NAS-Bench-201 cells, each trained for real on the embedded digits on the CPU.
 fn default_config() -> Value {
@@ -99,6 +96,8 @@ fn default_config() -> Value {
     })
 }
 
+/// `--space`, `--strategy`, `--evaluator`: a plugin other than the configured one starts
+/// from its defaults.
 fn set_plugin(config: &mut Value, part: &str, name: &Option<String>) {
     if let Some(name) = name {
         if config[part]["type"].as_str() != Some(name.as_str()) {
@@ -107,31 +106,30 @@ fn set_plugin(config: &mut Value, part: &str, name: &Option<String>) {
     }
 }
 
-/// Applies `a.b.c=value` to a JSON tree.
-fn apply_set(config: &mut Value, assignment: &str) -> Result<()> {
-    let (path, raw) = assignment
-        .split_once('=')
-        .with_context(|| format!("--set {assignment:?}: expected PATH=VALUE"))?;
-    let value: Value = serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.into()));
-    let mut node = config;
-    let keys: Vec<&str> = path.split('.').collect();
-    for (i, key) in keys.iter().enumerate() {
-        if key.is_empty() {
-            bail!("--set {assignment:?}: empty name in the path");
+/// The budget in words: `trials 100, simulated_seconds 500`.
+fn budget_text(budget: &Value) -> String {
+    match serde_json::from_value::<Budget>(budget.clone()) {
+        Ok(b) => {
+            let mut parts = Vec::new();
+            if let Some(n) = b.trials {
+                parts.push(format!("trials {n}"));
+            }
+            if let Some(s) = b.simulated_seconds {
+                parts.push(format!("simulated_seconds {s}"));
+            }
+            if let Some(s) = b.wall_seconds {
+                parts.push(format!("wall_seconds {s}"));
+            }
+            parts.join(", ")
         }
-        if !node.is_object() {
-            bail!(
-                "--set {assignment:?}: `{}` is not a table",
-                keys[..i].join(".")
-            );
-        }
-        node = &mut node[*key];
+        Err(_) => budget.to_string(),
     }
-    *node = value;
-    Ok(())
 }
 
+/// The experiment config from the journal (`--resume`), a file or the default, with the
+/// flags applied.
 fn build_config(args: &SearchArgs) -> Result<ExperimentConfig> {
+    let mut file: Option<(String, String)> = None;
     let mut config = if args.resume {
         let name = args
             .name
@@ -145,38 +143,27 @@ fn build_config(args: &SearchArgs) -> Result<ExperimentConfig> {
     } else if let Some(path) = &args.config {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read config {}", path.display()))?;
-        toml::from_str::<Value>(&text).map_err(|e| {
+        let value = toml::from_str::<Value>(&text).map_err(|e| {
             anyhow::anyhow!(
                 "{}: {}",
                 path.display(),
                 nas_core::config::toml_error(&text, &e)
             )
-        })?
+        })?;
+        file = Some((path.display().to_string(), text));
+        value
     } else {
         default_config()
     };
+    plugin_tables(&mut config);
     set_plugin(&mut config, "space", &args.space);
     set_plugin(&mut config, "strategy", &args.strategy);
     set_plugin(&mut config, "evaluator", &args.evaluator);
     if let Some(dataset) = &args.dataset {
-        // Training evaluators nest their data config; the table names its data set.
-        if config["evaluator"]["type"] == "train" {
-            config["evaluator"]["data"]["dataset"] = json!(dataset);
-        } else {
-            config["evaluator"]["dataset"] = json!(dataset);
-        }
+        apply_knob(&mut config, "dataset", &json!(dataset))?;
     }
     if let Some(backend) = &args.backend {
-        config["evaluator"]["backend"] = json!(backend);
-    }
-    // A strategy that trains networks itself (a one-shot method's supernet) takes the same
-    // data set and backend as the evaluator.
-    let trains = strategy_default_fields(&config["strategy"]["type"]);
-    if let (Some(dataset), true) = (&args.dataset, trains.contains(&"data")) {
-        config["strategy"]["data"]["dataset"] = json!(dataset);
-    }
-    if let (Some(backend), true) = (&args.backend, trains.contains(&"backend")) {
-        config["strategy"]["backend"] = json!(backend);
+        apply_knob(&mut config, "backend", &json!(backend))?;
     }
     if args.trials.is_some() || args.simulated_seconds.is_some() || args.wall_seconds.is_some() {
         let mut budget = json!({});
@@ -188,6 +175,15 @@ fn build_config(args: &SearchArgs) -> Result<ExperimentConfig> {
         }
         if let Some(s) = args.wall_seconds {
             budget["wall_seconds"] = json!(s);
+        }
+        if args.resume && config["budget"] != budget {
+            // The budget flags replace the stored budget as a whole: say so, since a
+            // limit of another kind that was stored is dropped.
+            eprintln!(
+                "resume: the budget is now {} (stored: {})",
+                budget_text(&budget),
+                budget_text(&config["budget"])
+            );
         }
         config["budget"] = budget;
     }
@@ -216,7 +212,12 @@ fn build_config(args: &SearchArgs) -> Result<ExperimentConfig> {
         );
         config["name"] = json!(name);
     }
-    Ok(ExperimentConfig::from_json(config)?)
+    ExperimentConfig::from_json_at(config).map_err(|e| {
+        let file = file
+            .as_ref()
+            .map(|(name, text)| (name.as_str(), text.as_str()));
+        anyhow::anyhow!("{}", blame(&e, &args.sets, file))
+    })
 }
 
 pub fn run(args: SearchArgs) -> Result<()> {
@@ -226,77 +227,113 @@ pub fn run(args: SearchArgs) -> Result<()> {
     let mut observer = ProgressObserver::new(!args.no_progress && !args.json);
     let report = experiment.run_in(&args.dir, &mut observer)?;
     observer.finish();
+    // The reasons come from the journal, so a resumed search counts the failures of the
+    // runs before it too.
+    let failures = failure_reasons(&SqliteJournal::read(&journal)?.finished);
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&json!({
                 "name": experiment.config.name,
                 "journal": journal,
                 "report": report,
                 "best_arch": report.progress.best.as_ref().map(|b| experiment.space.render(&b.trial.genotype)),
+                "failures": failures.iter().map(|(reason, count)| json!({ "reason": reason, "count": count })).collect::<Vec<_>>(),
             }))?
-        );
-        return Ok(());
+        )?;
+    } else {
+        print_report(&experiment, &report, &journal, &failures)?;
     }
-    print_report(&experiment, &report, &journal);
+    let p = &report.progress;
+    if p.completed == 0 && p.failed > 0 && p.pruned == 0 {
+        let (reason, count) = &failures[0];
+        bail!(
+            "every trial failed ({} of {}); the most common reason ({count}): {reason}",
+            p.failed,
+            p.finished
+        );
+    }
     Ok(())
 }
 
-fn print_report(experiment: &Experiment, report: &SearchReport, journal: &Path) {
+/// The reasons of the failed trials with how many failed for each, most common first
+/// (ties in order of first appearance).
+pub fn failure_reasons(results: &[TrialResult]) -> Vec<(String, usize)> {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for r in results {
+        if let Outcome::Failed { reason } = &r.outcome {
+            match counts.iter_mut().find(|(known, _)| known == reason) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((reason.clone(), 1)),
+            }
+        }
+    }
+    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts
+}
+
+/// How many failure reasons are listed in text; `--json` has them all.
+const REASONS_SHOWN: usize = 3;
+
+fn print_report(
+    experiment: &Experiment,
+    report: &SearchReport,
+    journal: &Path,
+    failures: &[(String, usize)],
+) -> Result<()> {
     let p = &report.progress;
     let mut line = format!(
         "{} trials finished ({} completed, {} failed) in {:.2} s",
         p.finished, p.completed, p.failed, report.wall_seconds
     );
+    if p.pruned > 0 {
+        line += &format!(", {} pruned", p.pruned);
+    }
     if p.simulated_seconds > 0.0 {
         line += &format!(", {:.0} simulated training seconds", p.simulated_seconds);
     }
     if report.resumed > 0 {
         line += &format!("; {} came from the journal", report.resumed);
     }
-    println!("{line}");
+    outln!("{line}")?;
+    for (reason, count) in failures.iter().take(REASONS_SHOWN) {
+        outln!("  failed {count}x: {}", crate::edit::shorten(reason))?;
+    }
+    if failures.len() > REASONS_SHOWN {
+        outln!(
+            "  and {} other reasons (nas show --json lists each)",
+            failures.len() - REASONS_SHOWN
+        )?;
+    }
     if report.stop == nas_core::search::StopReason::Exhausted {
-        println!("the strategy had nothing more to propose");
+        outln!("the strategy had nothing more to propose")?;
     }
     match &p.best {
         Some(best) => {
             let objective = &report.objectives[0];
-            println!(
+            outln!(
                 "best trial #{} by {} ({:?}):",
-                best.trial.id, objective.metric, objective.goal
-            );
-            println!("  {}", experiment.space.render(&best.trial.genotype));
+                best.trial.id,
+                objective.metric,
+                objective.goal
+            )?;
+            outln!("  {}", experiment.space.render(&best.trial.genotype))?;
             if let Some(metrics) = best.outcome.metrics() {
                 let parts: Vec<String> =
                     metrics.iter().map(|(n, v)| format!("{n} {v:.4}")).collect();
-                println!("  {}", parts.join(", "));
+                outln!("  {}", parts.join(", "))?;
             }
         }
-        None => println!("no trial completed"),
+        None => outln!("no trial completed")?,
     }
     if !report.pareto_front.is_empty() {
-        println!("Pareto front: {} trials", report.pareto_front.len());
+        outln!("Pareto front: {} trials", report.pareto_front.len())?;
     }
-    println!(
+    outln!(
         "journal: {} (nas show {} --dir {})",
         journal.display(),
         experiment.config.name,
         journal.parent().unwrap_or(Path::new(".")).display()
-    );
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn set_paths() {
-        let mut v = json!({"evaluator": {"type": "x"}});
-        apply_set(&mut v, "evaluator.dataset=cifar100").unwrap();
-        apply_set(&mut v, "evaluator.epochs=12").unwrap();
-        assert_eq!(v["evaluator"]["dataset"], "cifar100");
-        assert_eq!(v["evaluator"]["epochs"], 12);
-        assert!(apply_set(&mut v, "novalue").is_err());
-        assert!(apply_set(&mut v, "evaluator.type.x=1").is_err());
-    }
+    )?;
+    Ok(())
 }

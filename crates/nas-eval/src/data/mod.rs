@@ -218,6 +218,14 @@ fn default_valid_fraction() -> f64 {
     0.1
 }
 
+/// The command-line flags of a plugin that trains on a `data: DataConfig` with a
+/// `backend` field (the `train` and `zero-cost` evaluators, a one-shot method's supernet):
+/// `--dataset` sets `data.dataset`, `--backend` sets `backend`.
+pub const TRAINING_KNOBS: [nas_core::registry::Knob; 2] = [
+    nas_core::registry::Knob::new("dataset", "data.dataset"),
+    nas_core::registry::Knob::new("backend", "backend"),
+];
+
 /// Where data comes from and how it is split.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -118,6 +118,10 @@ impl TrainConfig {
 }
 
 impl EvaluatorConfig for TrainConfig {
+    fn knobs(&self) -> &'static [nas_core::registry::Knob] {
+        &crate::data::TRAINING_KNOBS
+    }
+
     fn build(&self, space: &Arc<dyn SearchSpace>) -> Result<Arc<dyn Evaluator>, ConfigError> {
         self.check()?;
         if !Architecture::supports(space.name()) {

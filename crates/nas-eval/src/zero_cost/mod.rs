@@ -102,6 +102,10 @@ impl Default for ZeroCostConfig {
 }
 
 impl EvaluatorConfig for ZeroCostConfig {
+    fn knobs(&self) -> &'static [nas_core::registry::Knob] {
+        &crate::data::TRAINING_KNOBS
+    }
+
     fn build(&self, space: &Arc<dyn SearchSpace>) -> Result<Arc<dyn Evaluator>, ConfigError> {
         let field = |f: &str, why: &str| Err(ConfigError::field("zero-cost", f, why));
         if space.name() != "nb201" {

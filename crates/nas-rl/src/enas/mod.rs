@@ -41,6 +41,10 @@ impl StrategyConfig for EnasConfig {
     fn one_shot(&self) -> Option<&dyn OneShotConfig> {
         Some(self)
     }
+
+    fn knobs(&self) -> &'static [nas_core::registry::Knob] {
+        &nas_eval::data::TRAINING_KNOBS
+    }
 }
 
 impl OneShotConfig for EnasConfig {
