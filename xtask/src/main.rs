@@ -1,6 +1,8 @@
 //! `cargo xtask <task>`: the project's commands in one place (matklad's cargo-xtask
 //! pattern). Each task shells out to cargo, so what it runs is visible and reproducible.
 
+mod tidy;
+
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -21,7 +23,10 @@ tasks:
                     `baseline --cell CODE`: a searched cell against LeNet-5, same recipe;
                     `enas`: ENAS on NB201 cells with real training (cost, derived
                     cell, transfer, ranking quality of the shared weights)
-  ci                what CI runs: fmt check, clippy with warnings denied, tests";
+  tidy              check the rules of ARCHITECTURE.md: dependency edges between
+                    crates (cargo metadata), no burn below the tensor-free crates,
+                    anyhow only in binaries, every crate documented, seeded randomness
+  ci                what CI runs: fmt check, clippy with warnings denied, tidy, tests";
 
 fn cargo(args: &[&str]) -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -46,6 +51,14 @@ fn target_dir() -> PathBuf {
             .unwrap_or_else(|| Path::new("."))
             .join("target"),
     }
+}
+
+/// The workspace's root folder: xtask's parent.
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap_or_else(|| Path::new("."))
+        .to_path_buf()
 }
 
 /// Builds the workspace as the tests do and runs one of its binaries with `args`.
@@ -103,6 +116,7 @@ fn main() -> Result<()> {
                 )
             }
         },
+        Some("tidy") => tidy::run(&workspace_root()),
         Some("ci") => {
             cargo(&["fmt", "--all", "--check"])?;
             cargo(&[
@@ -113,6 +127,7 @@ fn main() -> Result<()> {
                 "-D",
                 "warnings",
             ])?;
+            tidy::run(&workspace_root())?;
             cargo(&["test", "--workspace"])
         }
         Some("help" | "--help" | "-h") | None => {
