@@ -17,6 +17,8 @@ use std::sync::Arc;
 
 #[path = "rl/enas.rs"]
 mod enas;
+#[path = "rl/enas_resume.rs"]
+mod enas_resume;
 
 #[derive(Debug)]
 struct Toy(Vec<Decision>);

@@ -10,13 +10,20 @@
 //! final evaluation is an ordinary black-box run of a [`Derived`] strategy, so it is
 //! journaled, resumable and reported like any search.
 //!
-//! Resuming: the search phase's outcome is part of the journal's checkpoint once the
-//! first final trial is journaled; a search interrupted before that trains the supernet
-//! again, from the same seed, to the same result.
+//! Resuming: after each epoch the search phase saves its whole state (shared weights,
+//! SGD velocities, controller, generators, counters) in the journal's blob [`PHASE_KEY`],
+//! and a search interrupted during the phase continues after the last saved epoch, to the
+//! same result as an uninterrupted run (only the wall time differs). Once the first final
+//! trial is journaled, the phase's outcome is part of the journal's checkpoint and the
+//! phase is not run again at all.
 
+mod checkpoint;
 mod config;
 mod derived;
 mod phase;
+mod sgd;
+
+pub use checkpoint::PHASE_KEY;
 
 pub use config::EnasConfig;
 pub use derived::Derived;
@@ -95,9 +102,11 @@ impl Search for EnasSearch {
                 d
             }
             None => {
-                let (phase, _) = self
-                    .phase
-                    .run(self.ctx.strategy_seed, &mut |m| observer.on_message(m))?;
+                let (phase, _) =
+                    self.phase
+                        .run_journaled(self.ctx.strategy_seed, journal, &mut |m| {
+                            observer.on_message(m)
+                        })?;
                 let cost = &phase.cost;
                 observer.on_message(&format!(
                     "enas: search phase done in {:.1} s: {} shared-weight steps, {} controller \

@@ -1,14 +1,15 @@
 //! ENAS's search phase: the shared weights and the controller trained in turn, then the
 //! derivation of candidate cells.
 
+use super::checkpoint::PHASE_KEY;
 use super::config::EnasConfig;
+use super::sgd::SharedSgd;
 use crate::reinforce::Reinforce;
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::decay::WeightDecayConfig;
-use burn::optim::momentum::MomentumConfig;
-use burn::optim::{GradientsParams, SgdConfig};
+use burn::optim::GradientsParams;
 use burn::tensor::Device;
+use nas_core::journal::{Journal, NullJournal};
 use nas_core::registry::ConfigError;
 use nas_core::rng::derive_seed;
 use nas_core::search::SearchError;
@@ -59,6 +60,25 @@ pub struct PhaseOutcome {
     pub cost: SearchCost,
     /// Mean training loss of the shared weights in the last epoch.
     pub last_shared_loss: f64,
+}
+
+/// The search phase at an epoch boundary: everything the next epoch reads, and what the
+/// journal's blob [`PHASE_KEY`] holds.
+#[derive(Debug)]
+pub(crate) struct PhaseState {
+    /// Epochs done.
+    pub(crate) epoch: u32,
+    pub(crate) controller: Reinforce,
+    /// The shared weights, on the autodiff device.
+    pub(crate) supernet: Nb201Supernet,
+    pub(crate) optim: SharedSgd,
+    /// The data order and the reward images.
+    pub(crate) rng: Rng,
+    /// The training images the shared weights see, in the order of the last epoch (each
+    /// epoch shuffles this order further).
+    pub(crate) subset: Vec<usize>,
+    pub(crate) cost: SearchCost,
+    pub(crate) last_shared_loss: f64,
 }
 
 /// The search phase, built and checked: the data loaded, the backend found.
@@ -166,10 +186,65 @@ impl SupernetSearch {
         seed: u64,
         log: &mut dyn FnMut(&str),
     ) -> Result<(PhaseOutcome, TrainedSupernet), SearchError> {
-        let c = &self.config;
+        self.run_journaled(seed, &mut NullJournal, log)
+    }
+
+    /// Runs the search phase from `seed`, saving its whole state in `journal` (the blob
+    /// [`PHASE_KEY`]) after each epoch and, when the journal already holds one, continuing
+    /// from it: the outcome equals an uninterrupted run's to the bit, except the wall time.
+    ///
+    /// # Errors
+    /// [`SearchError::Fatal`] when the shared weights' loss stops being finite;
+    /// [`SearchError::Resume`] for a saved state that is corrupt or was written by another
+    /// config or seed; the journal's own errors.
+    pub fn run_journaled(
+        &self,
+        seed: u64,
+        journal: &mut dyn Journal,
+        log: &mut dyn FnMut(&str),
+    ) -> Result<(PhaseOutcome, TrainedSupernet), SearchError> {
         let started = Instant::now();
-        let mut controller = Reinforce::new(
-            c.controller.clone(),
+        let mut state = match journal.load_blob(PHASE_KEY)? {
+            Some(bytes) => {
+                let state = self.decode(seed, &bytes)?;
+                log(&format!(
+                    "enas: resumed the search phase at epoch {} of {} (its state after that \
+                     epoch, from the journal)",
+                    state.epoch, self.config.epochs
+                ));
+                state
+            }
+            None => self.start(seed)?,
+        };
+        let wall_before = state.cost.wall_seconds;
+        while state.epoch < self.config.epochs {
+            state = self.epoch(state, log)?;
+            state.cost.wall_seconds = wall_before + started.elapsed().as_secs_f64();
+            journal.save_blob(PHASE_KEY, &self.encode(seed, &state)?)?;
+        }
+        let PhaseState {
+            mut controller,
+            supernet,
+            mut cost,
+            last_shared_loss,
+            ..
+        } = state;
+        let trained = TrainedSupernet::new(supernet, self.device.clone().autodiff());
+        let candidates = self.derive(&mut controller, &trained, &mut cost)?;
+        cost.wall_seconds = wall_before + started.elapsed().as_secs_f64();
+        let outcome = PhaseOutcome {
+            candidates,
+            greedy: controller.greedy(),
+            cost,
+            last_shared_loss,
+        };
+        Ok((outcome, trained))
+    }
+
+    /// The controller as `seed` starts it.
+    pub(crate) fn controller(&self, seed: u64) -> Result<Reinforce, SearchError> {
+        Reinforce::new(
+            self.config.controller.clone(),
             StrategyContext {
                 space: Arc::clone(&self.space),
                 objectives: vec![Objective {
@@ -179,88 +254,128 @@ impl SupernetSearch {
                 seed,
             },
         )
-        .map_err(SearchError::Config)?;
-        let device = self.device.clone().autodiff();
-        let mut supernet =
-            Nb201Supernet::new(&self.net_config(), &device, derive_seed(seed, INIT_SEED));
+        .map_err(SearchError::Config)
+    }
+
+    /// The shared weights as `seed` initializes them, on the autodiff device.
+    pub(crate) fn fresh_supernet(&self, seed: u64) -> Nb201Supernet {
+        Nb201Supernet::new(
+            &self.net_config(),
+            &self.device.clone().autodiff(),
+            derive_seed(seed, INIT_SEED),
+        )
+    }
+
+    /// The optimizer of the shared weights, with no velocity yet.
+    pub(crate) fn optimizer(&self) -> SharedSgd {
+        SharedSgd::new(self.config.momentum, self.config.weight_decay)
+    }
+
+    /// The training images the shared weights see: how many of them.
+    pub(crate) fn subset_len(&self) -> usize {
+        let n = self.splits.train.len();
+        ((n as f64 * self.config.data_fraction).round() as usize).max(1)
+    }
+
+    /// The state before the first epoch.
+    fn start(&self, seed: u64) -> Result<PhaseState, SearchError> {
         let mut rng = Rng::new(derive_seed(seed, DATA_SEED));
+        let mut subset: Vec<usize> = (0..self.splits.train.len()).collect();
+        rng.shuffle(&mut subset);
+        subset.truncate(self.subset_len());
+        Ok(PhaseState {
+            epoch: 0,
+            controller: self.controller(seed)?,
+            supernet: self.fresh_supernet(seed),
+            optim: self.optimizer(),
+            rng,
+            subset,
+            cost: SearchCost::default(),
+            last_shared_loss: f64::NAN,
+        })
+    }
+
+    /// Epoch `state.epoch + 1`: (a) SGD on the shared weights, one cell sampled from the
+    /// controller per minibatch, then (b) the controller's steps, rewarded with validation
+    /// accuracy under those weights. `log` gets one line.
+    fn epoch(
+        &self,
+        state: PhaseState,
+        log: &mut dyn FnMut(&str),
+    ) -> Result<PhaseState, SearchError> {
+        let c = &self.config;
+        let device = self.device.clone().autodiff();
+        let loss_fn = CrossEntropyLossConfig::new().init(&device);
+        let total_steps = state.subset.len().div_ceil(c.batch_size) * c.epochs as usize;
         let train = &self.splits.train;
         let valid = &self.splits.valid;
-        let mut subset: Vec<usize> = (0..train.len()).collect();
+        let PhaseState {
+            epoch,
+            mut controller,
+            mut supernet,
+            mut optim,
+            mut rng,
+            mut subset,
+            mut cost,
+            ..
+        } = state;
+        let epoch = epoch + 1;
+        // (a) The shared weights, one sampled cell per minibatch.
         rng.shuffle(&mut subset);
-        subset.truncate(((train.len() as f64 * c.data_fraction).round() as usize).max(1));
-        let mut optim = SgdConfig::new()
-            .with_momentum(Some(MomentumConfig {
-                momentum: c.momentum,
-                dampening: 0.0,
-                nesterov: false,
-            }))
-            .with_weight_decay(Some(WeightDecayConfig {
-                penalty: c.weight_decay as f32,
-            }))
-            .init();
-        let loss_fn = CrossEntropyLossConfig::new().init(&device);
-        let total_steps = subset.len().div_ceil(c.batch_size) * c.epochs as usize;
-        let mut cost = SearchCost::default();
-        let mut last_shared_loss = f64::NAN;
-        for epoch in 1..=c.epochs {
-            // (a) The shared weights, one sampled cell per minibatch.
-            rng.shuffle(&mut subset);
-            let mut loss_sum = 0f64;
-            for chunk in subset.chunks(c.batch_size) {
-                let ops = self.ops(&controller.sample())?;
-                let (x, y) = batch(train, chunk, &device);
-                let loss = loss_fn.forward(supernet.forward(x, &ops), y);
-                let value: f32 = loss.clone().into_scalar();
-                if !value.is_finite() {
-                    return Err(SearchError::Fatal(format!(
-                        "{}: the shared weights' loss diverged ({value}) at epoch {epoch}",
-                        super::config::NAME
-                    )));
-                }
-                loss_sum += value as f64 * chunk.len() as f64;
-                let grads = GradientsParams::from_grads(loss.backward(), &supernet);
-                let lr = cosine(c.learning_rate, cost.shared_steps as usize, total_steps);
-                supernet = optim.step(lr, supernet, grads);
-                cost.shared_steps += 1;
+        let mut loss_sum = 0f64;
+        for chunk in subset.chunks(c.batch_size) {
+            let ops = self.ops(&controller.sample())?;
+            let (x, y) = batch(train, chunk, &device);
+            let loss = loss_fn.forward(supernet.forward(x, &ops), y);
+            let value: f32 = loss.clone().into_scalar();
+            if !value.is_finite() {
+                return Err(SearchError::Fatal(format!(
+                    "{}: the shared weights' loss diverged ({value}) at epoch {epoch}",
+                    super::config::NAME
+                )));
             }
-            last_shared_loss = loss_sum / subset.len() as f64;
-            // (b) The controller, rewarded with validation accuracy under those weights.
-            let trained = TrainedSupernet::new(supernet.clone(), device.clone());
-            let mut reward_sum = 0f64;
-            for _ in 0..c.controller_steps {
-                let Some(proposal) = controller.ask(1).pop() else {
-                    break;
-                };
-                let ops = self.ops(&proposal.genotype)?;
-                let images = rng.sample_indices(valid.len(), c.reward_images.min(valid.len()));
-                let reward = trained.accuracy(&ops, valid, &images);
-                reward_sum += reward;
-                controller.tell(&reward_result(
-                    cost.controller_steps,
-                    proposal.genotype,
-                    reward,
-                ));
-                cost.controller_steps += 1;
-            }
-            log(&format!(
-                "enas: epoch {epoch}/{}: shared-weight loss {last_shared_loss:.3}, mean \
-                 controller reward {:.1}%, greedy cell {}",
-                c.epochs,
-                reward_sum / c.controller_steps.max(1) as f64,
-                self.space.render(&controller.greedy()),
-            ));
+            loss_sum += value as f64 * chunk.len() as f64;
+            let grads = GradientsParams::from_grads(loss.backward(), &supernet);
+            let lr = cosine(c.learning_rate, cost.shared_steps as usize, total_steps);
+            supernet = optim.step(lr, supernet, grads);
+            cost.shared_steps += 1;
         }
-        let trained = TrainedSupernet::new(supernet, device);
-        let candidates = self.derive(&mut controller, &trained, &mut cost)?;
-        cost.wall_seconds = started.elapsed().as_secs_f64();
-        let outcome = PhaseOutcome {
-            candidates,
-            greedy: controller.greedy(),
+        let last_shared_loss = loss_sum / subset.len() as f64;
+        // (b) The controller, rewarded with validation accuracy under those weights.
+        let trained = TrainedSupernet::new(supernet.clone(), device);
+        let mut reward_sum = 0f64;
+        for _ in 0..c.controller_steps {
+            let Some(proposal) = controller.ask(1).pop() else {
+                break;
+            };
+            let ops = self.ops(&proposal.genotype)?;
+            let images = rng.sample_indices(valid.len(), c.reward_images.min(valid.len()));
+            let reward = trained.accuracy(&ops, valid, &images);
+            reward_sum += reward;
+            controller.tell(&reward_result(
+                cost.controller_steps,
+                proposal.genotype,
+                reward,
+            ));
+            cost.controller_steps += 1;
+        }
+        log(&format!(
+            "enas: epoch {epoch}/{}: shared-weight loss {last_shared_loss:.3}, mean \
+             controller reward {:.1}%, greedy cell {}",
+            c.epochs,
+            reward_sum / c.controller_steps.max(1) as f64,
+            self.space.render(&controller.greedy()),
+        ));
+        Ok(PhaseState {
+            epoch,
+            controller,
+            supernet,
+            optim,
+            rng,
+            subset,
             cost,
             last_shared_loss,
-        };
-        Ok((outcome, trained))
+        })
     }
 
     /// Samples `derive_samples` cells from the controller (its greedy cell first), scores

@@ -1,0 +1,209 @@
+//! The search phase's state at an epoch boundary as bytes, for the journal's blob
+//! [`PHASE_KEY`]: a kill during the phase then costs at most the epoch in progress.
+//!
+//! Layout: the 16-byte magic [`MAGIC`] (its last byte the format version), then three
+//! sections, each a little-endian `u64` length and its bytes: the header (JSON: config,
+//! seed, epochs done, search cost, data order, the data generator and the controller's
+//! checkpoint), the shared weights (burn's burnpack record, batch-norm running statistics
+//! included) and the SGD velocities ([`SharedSgd::write`]); last, a `u64` checksum
+//! ([`StableHasher`]) of everything before it. Nothing is parsed before the magic and the
+//! checksum have been checked, so a damaged or foreign blob is an error that says so, not
+//! a panic inside a decoder.
+
+use super::config::NAME;
+use super::phase::{PhaseState, SearchCost, SupernetSearch};
+use super::sgd::{Reader, put_u64};
+use burn::module::Module;
+use burn::store::ModuleRecord;
+use burn::tensor::Bytes;
+use nas_core::search::SearchError;
+use nas_core::space::StableHasher;
+use nas_core::strategy::{from_checkpoint, to_checkpoint};
+use nas_core::{Checkpoint, Rng, Strategy};
+use serde::{Deserialize, Serialize};
+use std::hash::Hasher;
+
+/// The journal blob that holds the search phase's last epoch boundary.
+pub const PHASE_KEY: &str = "enas/search-phase";
+
+/// Identifies the format; the last byte is its version.
+const MAGIC: &[u8; 16] = b"nas-enas-phase/1";
+
+/// Everything but the tensors.
+#[derive(Serialize, Deserialize)]
+struct Header {
+    /// The `enas` config that wrote it: a state is only continued by the same search.
+    config: Checkpoint,
+    seed: u64,
+    /// Epochs done.
+    epoch: u32,
+    cost: SearchCost,
+    /// The bits of the last epoch's mean loss (`f64`), exact and `NaN`-safe.
+    last_shared_loss: u64,
+    subset: Vec<usize>,
+    rng: Rng,
+    controller: Checkpoint,
+}
+
+fn corrupt(why: impl std::fmt::Display) -> SearchError {
+    SearchError::Resume(format!(
+        "{NAME}: the search-phase state in the journal (blob `{PHASE_KEY}`) {why}"
+    ))
+}
+
+fn checksum(bytes: &[u8]) -> u64 {
+    let mut h = StableHasher::default();
+    h.write(bytes);
+    h.finish()
+}
+
+fn put_section(out: &mut Vec<u8>, bytes: &[u8]) {
+    put_u64(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+impl SupernetSearch {
+    /// `state` as the bytes [`decode`](Self::decode) reads back.
+    pub(crate) fn encode(&self, seed: u64, state: &PhaseState) -> Result<Vec<u8>, SearchError> {
+        let fail = |what: &str, e: &dyn std::fmt::Display| {
+            SearchError::Fatal(format!(
+                "{NAME}: cannot save the search phase after epoch {}: {what}: {e}",
+                state.epoch
+            ))
+        };
+        let header = Header {
+            config: to_checkpoint(&self.config).map_err(|e| fail("the config", &e))?,
+            seed,
+            epoch: state.epoch,
+            cost: state.cost.clone(),
+            last_shared_loss: state.last_shared_loss.to_bits(),
+            subset: state.subset.clone(),
+            rng: state.rng.clone(),
+            controller: state
+                .controller
+                .checkpoint()
+                .map_err(|e| fail("the controller", &e))?,
+        };
+        let header = to_checkpoint(&header)
+            .map_err(|e| fail("the header", &e))?
+            .to_string();
+        // `valid()` folds each batch norm's last running-statistics update into its value
+        // (burn keeps the latest update aside, per thread, until it is read this way), so the
+        // record holds the statistics as they are, not one update behind. The fold is exact
+        // and happens in the running supernet too, so saving does not change its course.
+        let weights = state
+            .supernet
+            .valid()
+            .into_record()
+            .into_bytes()
+            .map_err(|e| fail("the shared weights", &e))?;
+        let mut velocity = Vec::new();
+        state
+            .optim
+            .write(&mut velocity)
+            .map_err(|e| fail("the optimizer", &e))?;
+        let mut out = Vec::with_capacity(64 + header.len() + weights.len() + velocity.len());
+        out.extend_from_slice(MAGIC);
+        put_section(&mut out, header.as_bytes());
+        put_section(&mut out, &weights);
+        put_section(&mut out, &velocity);
+        let sum = checksum(&out);
+        put_u64(&mut out, sum);
+        Ok(out)
+    }
+
+    /// The state [`encode`](Self::encode) wrote, checked to belong to this search.
+    ///
+    /// # Errors
+    /// [`SearchError::Resume`]: a blob that is not this format, damaged (checksum), written
+    /// by another config or seed, or whose parts do not fit this search (named).
+    pub(crate) fn decode(&self, seed: u64, bytes: &[u8]) -> Result<PhaseState, SearchError> {
+        if bytes.len() < MAGIC.len() + 8 || !bytes.starts_with(&MAGIC[..MAGIC.len() - 1]) {
+            return Err(corrupt("is not an ENAS search-phase state (foreign data)"));
+        }
+        if bytes[MAGIC.len() - 1] != MAGIC[MAGIC.len() - 1] {
+            return Err(corrupt(format!(
+                "has format version {}, this build reads {}",
+                char::from(bytes[MAGIC.len() - 1]),
+                char::from(MAGIC[MAGIC.len() - 1])
+            )));
+        }
+        let (body, sum) = bytes.split_at(bytes.len() - 8);
+        let mut stored = [0u8; 8];
+        stored.copy_from_slice(sum);
+        if checksum(body) != u64::from_le_bytes(stored) {
+            return Err(corrupt(
+                "is damaged: its checksum does not match (cut short or overwritten)",
+            ));
+        }
+        let mut r = Reader {
+            bytes: body,
+            at: MAGIC.len(),
+        };
+        let header = r.section().map_err(corrupt)?;
+        let weights = r.section().map_err(corrupt)?;
+        let velocity = r.section().map_err(corrupt)?;
+        if r.at != body.len() {
+            return Err(corrupt(format!(
+                "has {} bytes after its sections",
+                body.len() - r.at
+            )));
+        }
+        let header = self.header(seed, header)?;
+        let mut controller = self.controller(seed)?;
+        controller
+            .restore(header.controller)
+            .map_err(|e| corrupt(format!("holds a controller that does not fit: {e}")))?;
+        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(weights.to_vec()))
+            .map_err(|e| corrupt(format!("holds unreadable shared weights: {e}")))?;
+        let supernet = self
+            .fresh_supernet(seed)
+            .try_load_record(record)
+            .map_err(|e| corrupt(format!("holds shared weights of another shape: {e}")))?;
+        let mut optim = self.optimizer();
+        optim
+            .read(velocity, &supernet)
+            .map_err(|e| corrupt(format!("holds SGD velocities that do not fit: {e}")))?;
+        Ok(PhaseState {
+            epoch: header.epoch,
+            controller,
+            supernet,
+            optim,
+            rng: header.rng,
+            subset: header.subset,
+            cost: header.cost,
+            last_shared_loss: f64::from_bits(header.last_shared_loss),
+        })
+    }
+
+    /// The header, checked against this search: config, seed, epochs, data order.
+    fn header(&self, seed: u64, bytes: &[u8]) -> Result<Header, SearchError> {
+        let text =
+            std::str::from_utf8(bytes).map_err(|_| corrupt("has a header that is not UTF-8"))?;
+        let value: Checkpoint = text
+            .parse()
+            .map_err(|e| corrupt(format!("has a header that is not JSON: {e}")))?;
+        let header: Header = from_checkpoint(value)
+            .map_err(|e| corrupt(format!("has a header of another shape: {e}")))?;
+        let config = to_checkpoint(&self.config).map_err(|e| corrupt(e.to_string()))?;
+        if header.config != config || header.seed != seed {
+            return Err(corrupt(
+                "was written by another search (its config or seed differs); delete the \
+                 journal to start over",
+            ));
+        }
+        if header.epoch == 0 || header.epoch > self.config.epochs {
+            return Err(corrupt(format!(
+                "is at epoch {} of a search of {} epochs",
+                header.epoch, self.config.epochs
+            )));
+        }
+        let train = self.splits.train.len();
+        if header.subset.len() != self.subset_len() || header.subset.iter().any(|&i| i >= train) {
+            return Err(corrupt(
+                "holds a data order that does not fit the training split (another data set?)",
+            ));
+        }
+        Ok(header)
+    }
+}
