@@ -6,26 +6,45 @@
 //! that has seen exactly the journaled events: trials that were asked but not finished are
 //! run again with the same id and seed, finished ones are never run twice.
 
+mod diff;
+mod file;
+mod lock;
 mod sqlite;
 
 pub use sqlite::SqliteJournal;
 
 use crate::strategy::StrategyError;
-use crate::trial::{Trial, TrialResult};
+use crate::trial::{Objective, Trial, TrialResult};
 
 /// A journal that failed: the file, and what is wrong with it.
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
     #[error("journal {path}: {reason}")]
     Invalid { path: String, reason: String },
-    #[error("journal {path}: {source}")]
+    /// Another process writes this journal: two writers would interleave trial ids.
+    #[error(
+        "journal {path} is in use by {holder}: one experiment has one writer; wait for that \
+         search to end or stop it (a stopped search is continued with --resume)"
+    )]
+    Locked { path: String, holder: String },
+    /// SQLite's own error. Its message is printed once: rusqlite's error repeats its
+    /// message in its `source` chain, which a CLI that prints causes would show three
+    /// times, so it is kept as a plain field, not a source.
+    #[error("journal {path}: {}", sqlite_message(error))]
     Sqlite {
         path: String,
-        #[source]
-        source: rusqlite::Error,
+        error: rusqlite::Error,
     },
     #[error(transparent)]
     Checkpoint(#[from] StrategyError),
+}
+
+/// SQLite's message for an error, without the code rusqlite adds as its source.
+fn sqlite_message(error: &rusqlite::Error) -> String {
+    match error {
+        rusqlite::Error::SqliteFailure(_, Some(message)) => message.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// Where a search writes its events.
@@ -90,6 +109,9 @@ pub struct JournalState {
     pub finished: Vec<TrialResult>,
     /// Trials asked but not finished, in trial-id order.
     pub pending: Vec<Trial>,
+    /// The objectives as the experiment resolved them when it ran (journals written
+    /// before they were stored have `None`): showing a journal then needs no evaluator.
+    pub objectives: Option<Vec<Objective>>,
 }
 
 impl JournalState {

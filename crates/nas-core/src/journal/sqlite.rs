@@ -7,9 +7,15 @@
 //! people who open the file with `sqlite3`. WAL mode with `synchronous = NORMAL`: a
 //! killed process loses nothing that was flushed; a power cut may lose the last flush.
 
+use super::diff::first_difference;
+use super::file::{
+    APPLICATION_ID, create, folder_is_read_only, inspect, invalid, is_cannot_write,
+    open_where_unwritable, sqlite_err,
+};
+use super::lock::WriterLock;
 use super::{Journal, JournalError, JournalState};
 use crate::strategy::StrategyError;
-use crate::trial::{Outcome, Trial, TrialResult};
+use crate::trial::{Objective, Outcome, Trial, TrialResult};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -48,15 +54,6 @@ FROM events a LEFT JOIN events f ON f.trial_id = a.trial_id AND f.kind = 'finish
 WHERE a.kind = 'asked';
 ";
 
-/// The config with its budget removed: what must match for a journal to be resumed.
-fn without_budget(config: &serde_json::Value) -> serde_json::Value {
-    let mut c = config.clone();
-    if let Some(table) = c.as_object_mut() {
-        table.remove("budget");
-    }
-    c
-}
-
 /// The `asked` event's data: the trial, with its rendering for people.
 #[derive(Serialize, Deserialize)]
 struct AskedData {
@@ -83,6 +80,9 @@ pub struct SqliteJournal {
     asked: u64,
     finished: u64,
     render: Box<dyn Fn(&Trial) -> String + Send>,
+    /// Declared after `conn`, so the connection closes (and checkpoints) before another
+    /// writer may open the file.
+    _lock: WriterLock,
 }
 
 impl std::fmt::Debug for SqliteJournal {
@@ -95,77 +95,82 @@ impl std::fmt::Debug for SqliteJournal {
 }
 
 impl SqliteJournal {
-    fn sqlite_err(path: &Path) -> impl Fn(rusqlite::Error) -> JournalError + '_ {
-        move |source| match &source {
-            rusqlite::Error::SqliteFailure(e, _) if e.code == rusqlite::ErrorCode::NotADatabase => {
-                JournalError::Invalid {
-                    path: path.display().to_string(),
-                    reason: "not a journal: the file is not an SQLite database".into(),
-                }
-            }
-            _ => JournalError::Sqlite {
-                path: path.display().to_string(),
-                source,
-            },
-        }
-    }
-
     fn invalid(&self, reason: impl Into<String>) -> JournalError {
-        JournalError::Invalid {
-            path: self.path.display().to_string(),
-            reason: reason.into(),
-        }
+        invalid(&self.path, reason)
     }
 
-    /// Opens an existing journal read-only, for `nas show`.
+    /// Reads an existing journal without writing anything, for `nas show` and `--resume`:
+    /// also in a read-only folder (an archive, a shared copy), and while a search writes it.
     ///
     /// # Errors
     /// A missing file, a file that is not a journal.
     pub fn read(path: &Path) -> Result<JournalState, JournalError> {
-        if !path.is_file() {
-            return Err(JournalError::Invalid {
-                path: path.display().to_string(),
-                reason: "no such file".into(),
-            });
+        if !inspect(path)? {
+            return Err(invalid(path, "no such file"));
         }
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(Self::sqlite_err(path))?;
-        let journal = SqliteJournal {
-            path: path.to_path_buf(),
-            conn,
-            pending: Vec::new(),
-            last_flush: Instant::now(),
-            asked: 0,
-            finished: 0,
-            render: Box::new(|_| String::new()),
-        };
-        journal
-            .load()?
-            .ok_or_else(|| journal.invalid("not a journal: it holds no experiment"))
+        if !folder_is_read_only(path) {
+            let conn = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(sqlite_err(path));
+            match conn.and_then(|c| load_existing(&c, path)) {
+                Err(e) if is_cannot_write(&e) => {}
+                done => return done,
+            }
+        }
+        let (conn, copy) = open_where_unwritable(path)?;
+        let state = load_existing(&conn, path);
+        drop(conn);
+        drop(copy);
+        state
     }
 
-    /// Opens or creates the journal of an experiment.
+    /// Who writes the journal at `path` now (`process 123 (nas) on host`), if a search
+    /// does: its unfinished trials are then in flight, not waiting for a resume.
+    pub fn writer(path: &Path) -> Option<String> {
+        WriterLock::holder(path)
+    }
+
+    /// Opens or creates the journal of an experiment, as its only writer.
     ///
     /// Returns the journal and, when the file already held this experiment, its state.
     /// `render` turns a trial's genotype into the space's string, stored for people.
     ///
     /// # Errors
-    /// A file that is not a journal, or that holds a different experiment config.
+    /// Another process writing it ([`JournalError::Locked`]); a file that is not a journal
+    /// (left as it is); a journal of an experiment whose config differs in more than its
+    /// budget and name (the message names the first differing field).
     pub fn open(
         path: &Path,
         config: &serde_json::Value,
         render: Box<dyn Fn(&Trial) -> String + Send>,
     ) -> Result<(Self, Option<JournalState>), JournalError> {
+        // Checked before the lock file is made beside it: a foreign file is left alone.
+        inspect(path)?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| JournalError::Invalid {
-                path: path.display().to_string(),
-                reason: format!("cannot create folder {}: {e}", dir.display()),
+            std::fs::create_dir_all(dir).map_err(|e| {
+                invalid(path, format!("cannot create folder {}: {e}", dir.display()))
             })?;
         }
-        let conn = Connection::open(path).map_err(Self::sqlite_err(path))?;
+        let lock = WriterLock::acquire(path)?;
+        let existed = inspect(path)?;
+        if !existed {
+            create(path, |tx| {
+                tx.execute_batch(SCHEMA)?;
+                tx.execute(
+                    "INSERT INTO meta (key, value) VALUES ('format', ?1), ('config', ?2)",
+                    params![FORMAT_VERSION, config.to_string()],
+                )?;
+                Ok(())
+            })?;
+        }
+        let err = sqlite_err(path);
+        let conn = Connection::open(path).map_err(&err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(&err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(&err)?;
         let mut journal = SqliteJournal {
             path: path.to_path_buf(),
             conn,
@@ -174,165 +179,208 @@ impl SqliteJournal {
             asked: 0,
             finished: 0,
             render,
+            _lock: lock,
         };
-        let err = Self::sqlite_err(path);
-        journal
-            .conn
-            .pragma_update(None, "journal_mode", "WAL")
-            .map_err(&err)?;
-        journal
-            .conn
-            .pragma_update(None, "synchronous", "NORMAL")
-            .map_err(&err)?;
-        journal.conn.execute_batch(SCHEMA).map_err(&err)?;
-        let state = journal.load()?;
-        match &state {
-            Some(state) => {
-                if without_budget(&state.config) != without_budget(config) {
-                    return Err(journal.invalid(
-                        "holds an experiment with another config; choose another name, or \
-                         delete the file to start over",
-                    ));
-                }
-                // Only the budget changed: the search is being extended (or shortened).
-                if &state.config != config {
-                    journal
-                        .conn
-                        .execute(
-                            "UPDATE meta SET value = ?1 WHERE key = 'config'",
-                            [config.to_string()],
-                        )
-                        .map_err(&err)?;
-                }
-                journal.asked = (state.finished.len() + state.pending.len()) as u64;
-                journal.finished = state.finished.len() as u64;
-            }
-            None => {
-                let tx = journal.conn.transaction().map_err(&err)?;
-                tx.execute(
-                    "INSERT INTO meta (key, value) VALUES ('format', ?1), ('config', ?2)",
-                    params![FORMAT_VERSION, config.to_string()],
-                )
-                .map_err(&err)?;
-                tx.commit().map_err(&err)?;
-            }
+        if !existed {
+            return Ok((journal, None));
         }
-        Ok((journal, state))
+        journal.upgrade()?;
+        let state = load_existing(&journal.conn, path)?;
+        journal.continue_with(&state, config)?;
+        Ok((journal, Some(state)))
     }
 
-    /// Reads the whole state; `None` for a file with no experiment in it yet.
-    fn load(&self) -> Result<Option<JournalState>, JournalError> {
-        let err = Self::sqlite_err(&self.path);
-        let has_meta: bool = self
+    /// Brings a journal of an earlier version up to this one: the tables it lacks, and the
+    /// application id that marks the file as ours.
+    fn upgrade(&mut self) -> Result<(), JournalError> {
+        let err = sqlite_err(&self.path);
+        self.conn.execute_batch(SCHEMA).map_err(&err)?;
+        let id: u32 = self
             .conn
-            .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
-                [],
-                |r| r.get::<_, i64>(0),
-            )
-            .map_err(&err)?
-            > 0;
-        if !has_meta {
-            return Ok(None);
-        }
-        let get_meta = |key: &str| -> Result<Option<String>, JournalError> {
+            .pragma_query_value(None, "application_id", |r| r.get(0))
+            .map_err(&err)?;
+        if id != APPLICATION_ID {
             self.conn
-                .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-                .optional()
-                .map_err(&err)
-        };
-        let Some(config) = get_meta("config")? else {
-            return Ok(None);
-        };
-        match get_meta("format")?.as_deref() {
-            Some(FORMAT_VERSION) => {}
-            other => {
-                return Err(self.invalid(format!(
-                    "journal format {other:?}, this program reads {FORMAT_VERSION}"
-                )));
-            }
+                .pragma_update(None, "application_id", APPLICATION_ID)
+                .map_err(&err)?;
         }
-        let config: serde_json::Value = serde_json::from_str(&config)
-            .map_err(|e| self.invalid(format!("stored config is not JSON: {e}")))?;
-        let checkpoint: Option<(String, i64, i64)> = self
-            .conn
-            .query_row(
-                "SELECT state, asked, finished FROM checkpoint WHERE id = 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()
-            .map_err(&err)?;
+        Ok(())
+    }
 
-        let mut asked: Vec<Trial> = Vec::new();
-        let mut finished: Vec<TrialResult> = Vec::new();
-        let mut statement = self
-            .conn
-            .prepare("SELECT trial_id, kind, data FROM events ORDER BY trial_id, kind")
-            .map_err(&err)?;
-        let mut rows = statement.query([]).map_err(&err)?;
-        // 'asked' sorts before 'finished', so a trial's finished row follows its asked row.
-        while let Some(row) = rows.next().map_err(&err)? {
-            let id: i64 = row.get(0).map_err(&err)?;
-            let kind: String = row.get(1).map_err(&err)?;
-            let data: String = row.get(2).map_err(&err)?;
-            match kind.as_str() {
-                "asked" => {
-                    let a: AskedData = serde_json::from_str(&data)
-                        .map_err(|e| self.invalid(format!("trial {id}: bad event: {e}")))?;
-                    asked.push(a.trial);
-                }
-                _ => {
-                    let f: FinishedData = serde_json::from_str(&data)
-                        .map_err(|e| self.invalid(format!("trial {id}: bad event: {e}")))?;
-                    let trial = match asked.last() {
-                        Some(t) if t.id == id as u64 => asked.pop().ok_or_else(|| {
-                            self.invalid(format!("trial {id}: finished but never asked"))
-                        })?,
-                        _ => {
-                            return Err(
-                                self.invalid(format!("trial {id}: finished but never asked"))
-                            );
-                        }
-                    };
-                    finished.push(TrialResult {
-                        trial,
-                        outcome: f.outcome,
-                        intermediate: f.intermediate,
-                    });
-                }
-            }
+    /// Checks that `config` may continue the stored experiment and stores it (its budget or
+    /// name may differ: a search extended, a journal copied under another name).
+    fn continue_with(
+        &mut self,
+        state: &JournalState,
+        config: &serde_json::Value,
+    ) -> Result<(), JournalError> {
+        if let Some((field, stored, wanted)) = first_difference(&state.config, config) {
+            return Err(self.invalid(format!(
+                "holds an experiment with another config: `{field}` is {stored} there and \
+                 {wanted} here (only the budget and the name may differ); choose another \
+                 name, or delete the file to start over"
+            )));
         }
-        let state = JournalState {
-            config,
-            checkpoint: match &checkpoint {
-                Some((text, _, _)) => Some(
-                    serde_json::from_str(text)
-                        .map_err(|e| self.invalid(format!("stored checkpoint is not JSON: {e}")))?,
-                ),
-                None => None,
-            },
-            finished,
-            pending: asked,
-        };
-        let n_asked = (state.finished.len() + state.pending.len()) as i64;
-        if let Some((_, ck_asked, ck_finished)) = checkpoint {
-            if ck_asked != n_asked || ck_finished != state.finished.len() as i64 {
-                return Err(self.invalid(format!(
-                    "checkpoint covers {ck_asked} asked / {ck_finished} finished trials but \
-                     the events hold {n_asked} / {}",
-                    state.finished.len()
-                )));
-            }
-        } else if n_asked > 0 {
-            return Err(self.invalid("trial events without a strategy checkpoint"));
+        if &state.config != config {
+            self.conn
+                .execute(
+                    "UPDATE meta SET value = ?1 WHERE key = 'config'",
+                    [config.to_string()],
+                )
+                .map_err(sqlite_err(&self.path))?;
         }
-        Ok(Some(state))
+        self.asked = (state.finished.len() + state.pending.len()) as u64;
+        self.finished = state.finished.len() as u64;
+        Ok(())
+    }
+
+    /// Stores the objectives the experiment resolved, so that showing the journal needs
+    /// no evaluator (building one may load data sets).
+    ///
+    /// # Errors
+    /// The journal cannot be written.
+    pub fn record_objectives(&mut self, objectives: &[Objective]) -> Result<(), JournalError> {
+        let text = serde_json::to_string(objectives).map_err(|e| self.invalid(e.to_string()))?;
+        self.conn
+            .execute(
+                "INSERT INTO meta (key, value) VALUES ('objectives', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = ?1",
+                [text],
+            )
+            .map_err(sqlite_err(&self.path))?;
+        Ok(())
     }
 
     fn push(&mut self, id: u64, kind: &'static str, data: String) {
         self.pending.push((id, kind, data));
     }
+}
+
+/// The state of a journal that must hold an experiment.
+fn load_existing(conn: &Connection, path: &Path) -> Result<JournalState, JournalError> {
+    load(conn, path)?.ok_or_else(|| invalid(path, "not a journal: it holds no experiment"))
+}
+
+/// Reads the whole state; `None` for a file with no experiment in it.
+fn load(conn: &Connection, path: &Path) -> Result<Option<JournalState>, JournalError> {
+    let err = sqlite_err(path);
+    let has_meta: bool = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .map_err(&err)?
+        > 0;
+    if !has_meta {
+        return Ok(None);
+    }
+    let get_meta = |key: &str| -> Result<Option<String>, JournalError> {
+        conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(&err)
+    };
+    let Some(config) = get_meta("config")? else {
+        return Ok(None);
+    };
+    match get_meta("format")?.as_deref() {
+        Some(FORMAT_VERSION) => {}
+        other => {
+            return Err(invalid(
+                path,
+                format!("journal format {other:?}, this program reads {FORMAT_VERSION}"),
+            ));
+        }
+    }
+    let config: serde_json::Value = serde_json::from_str(&config)
+        .map_err(|e| invalid(path, format!("stored config is not JSON: {e}")))?;
+    let objectives = match get_meta("objectives")? {
+        Some(text) => Some(
+            serde_json::from_str(&text)
+                .map_err(|e| invalid(path, format!("stored objectives: {e}")))?,
+        ),
+        None => None,
+    };
+    let checkpoint: Option<(String, i64, i64)> = conn
+        .query_row(
+            "SELECT state, asked, finished FROM checkpoint WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()
+        .map_err(&err)?;
+    let (finished, pending) = load_events(conn, path)?;
+    let state = JournalState {
+        config,
+        checkpoint: match &checkpoint {
+            Some((text, _, _)) => Some(
+                serde_json::from_str(text)
+                    .map_err(|e| invalid(path, format!("stored checkpoint is not JSON: {e}")))?,
+            ),
+            None => None,
+        },
+        finished,
+        pending,
+        objectives,
+    };
+    let n_asked = (state.finished.len() + state.pending.len()) as i64;
+    if let Some((_, ck_asked, ck_finished)) = checkpoint {
+        if ck_asked != n_asked || ck_finished != state.finished.len() as i64 {
+            return Err(invalid(
+                path,
+                format!(
+                    "checkpoint covers {ck_asked} asked / {ck_finished} finished trials but \
+                     the events hold {n_asked} / {}",
+                    state.finished.len()
+                ),
+            ));
+        }
+    } else if n_asked > 0 {
+        return Err(invalid(path, "trial events without a strategy checkpoint"));
+    }
+    Ok(Some(state))
+}
+
+/// The finished trials and the trials asked but not finished, each in id order.
+fn load_events(
+    conn: &Connection,
+    path: &Path,
+) -> Result<(Vec<TrialResult>, Vec<Trial>), JournalError> {
+    let err = sqlite_err(path);
+    let mut asked: Vec<Trial> = Vec::new();
+    let mut finished: Vec<TrialResult> = Vec::new();
+    let mut statement = conn
+        .prepare("SELECT trial_id, kind, data FROM events ORDER BY trial_id, kind")
+        .map_err(&err)?;
+    let mut rows = statement.query([]).map_err(&err)?;
+    // 'asked' sorts before 'finished', so a trial's finished row follows its asked row.
+    while let Some(row) = rows.next().map_err(&err)? {
+        let id: i64 = row.get(0).map_err(&err)?;
+        let kind: String = row.get(1).map_err(&err)?;
+        let data: String = row.get(2).map_err(&err)?;
+        let bad = |e: serde_json::Error| invalid(path, format!("trial {id}: bad event: {e}"));
+        if kind == "asked" {
+            let a: AskedData = serde_json::from_str(&data).map_err(bad)?;
+            asked.push(a.trial);
+            continue;
+        }
+        let f: FinishedData = serde_json::from_str(&data).map_err(bad)?;
+        let trial = match asked.pop() {
+            Some(t) if t.id == id as u64 => t,
+            _ => {
+                return Err(invalid(
+                    path,
+                    format!("trial {id}: finished but never asked"),
+                ));
+            }
+        };
+        finished.push(TrialResult {
+            trial,
+            outcome: f.outcome,
+            intermediate: f.intermediate,
+        });
+    }
+    Ok((finished, asked))
 }
 
 impl Journal for SqliteJournal {
@@ -377,7 +425,7 @@ impl Journal for SqliteJournal {
             return Ok(());
         }
         let state = checkpoint()?.to_string();
-        let err = Self::sqlite_err(&self.path);
+        let err = sqlite_err(&self.path);
         let tx = self.conn.transaction().map_err(&err)?;
         {
             let mut insert = tx
@@ -402,7 +450,7 @@ impl Journal for SqliteJournal {
     }
 
     fn save_blob(&mut self, key: &str, bytes: &[u8]) -> Result<(), JournalError> {
-        let err = Self::sqlite_err(&self.path);
+        let err = sqlite_err(&self.path);
         let tx = self.conn.transaction().map_err(&err)?;
         tx.execute(
             "INSERT INTO blobs (key, value) VALUES (?1, ?2)
@@ -419,6 +467,6 @@ impl Journal for SqliteJournal {
                 r.get(0)
             })
             .optional()
-            .map_err(Self::sqlite_err(&self.path))
+            .map_err(sqlite_err(&self.path))
     }
 }
