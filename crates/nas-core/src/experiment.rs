@@ -137,8 +137,8 @@ impl Experiment {
     /// from what the journal holds.
     ///
     /// # Errors
-    /// A journal that holds another config or is not a journal; anything
-    /// [`Search::run`] reports.
+    /// A journal that another process writes, that holds another config or is not a
+    /// journal; anything [`Search::run`] reports.
     pub fn run_in(
         &mut self,
         dir: &Path,
@@ -151,6 +151,8 @@ impl Experiment {
             &config,
             Box::new(move |t| space.render(&t.genotype)),
         )?;
+        // Stored so that showing the journal later needs no evaluator (data sets).
+        journal.record_objectives(&self.objectives)?;
         self.run_with(&mut journal, observer, state)
     }
 

@@ -19,6 +19,8 @@ use proptest::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+#[path = "core/in_flight.rs"]
+mod in_flight;
 #[path = "core/journal.rs"]
 mod journal;
 
