@@ -21,6 +21,7 @@ const VOCABULARY: &[&str] = &["nas-core", "nas-space", "nas-kernels"];
 const COMPOSERS: &[&str] = &[
     "nas-cli",
     "nas-bench",
+    "nas-bench-train",
     "xtask",
     "custom-strategy",
     "library-use",

@@ -2,7 +2,6 @@
 //! NAS-Bench-201 protocol benchmark behind `cargo xtask bench nb201` (every registered
 //! black-box strategy, three datasets, hundreds of seeds, compared with published rows).
 
-pub mod args;
 pub mod nb201_protocol;
 pub mod published;
 pub mod report;

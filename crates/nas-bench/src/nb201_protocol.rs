@@ -11,8 +11,6 @@ use nas_core::search::{Observer, Progress};
 use nas_core::{Experiment, ExperimentConfig, TrialResult};
 use nas_eval::{Dataset, Nb201Table};
 use serde_json::json;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 /// One search: the incumbent's 200-epoch test accuracy after each evaluation.
@@ -136,32 +134,20 @@ pub fn pareto_fraction(
     Ok(hypervolume(&found, &reference) / true_hv)
 }
 
-/// Runs `jobs` on `threads` threads; results come back in job order.
+/// Runs `jobs` on `threads` threads (a rayon pool of its own); results come back in job
+/// order.
 pub fn parallel<J: Sync, R: Send>(
     jobs: &[J],
     threads: usize,
-    run: impl Fn(&J) -> R + Sync,
+    run: impl Fn(&J) -> R + Sync + Send,
 ) -> Vec<R> {
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..jobs.len()).map(|_| None).collect());
-    std::thread::scope(|scope| {
-        for _ in 0..threads.max(1) {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(job) = jobs.get(i) else { break };
-                    let r = run(job);
-                    if let Ok(mut slots) = results.lock() {
-                        slots[i] = Some(r);
-                    }
-                }
-            });
-        }
-    });
-    results
-        .into_inner()
-        .unwrap_or_default()
-        .into_iter()
-        .flatten()
-        .collect()
+    use rayon::prelude::*;
+    match rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .build()
+    {
+        Ok(pool) => pool.install(|| jobs.par_iter().map(&run).collect()),
+        // No threads to be had: the same results, one job after another.
+        Err(_) => jobs.iter().map(run).collect(),
+    }
 }

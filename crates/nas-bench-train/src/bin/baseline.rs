@@ -12,7 +12,6 @@
 
 use nas_backend_flex as _;
 use nas_backend_ndarray as _;
-use nas_bench::args::flags;
 use nas_core::evaluator::CollectingReporter;
 use nas_core::{SearchSpace, Trial};
 use nas_eval::data::{DataConfig, DataSource};
@@ -21,31 +20,44 @@ use nas_space::{Architecture, Nb201NetConfig, Nb201Space};
 use std::process::ExitCode;
 use std::time::Instant;
 
+/// A searched NB201 cell against LeNet-5, trained with the same recipe.
+#[derive(Debug, clap::Parser)]
+#[command(name = "baseline")]
+struct Args {
+    /// The searched cell, e.g. `333132` or its NB201 string.
+    #[arg(long)]
+    cell: String,
+    #[arg(long, default_value = "fashion-mnist")]
+    dataset: String,
+    #[arg(long, default_value_t = 4)]
+    epochs: u32,
+    #[arg(long, default_value_t = 1.0)]
+    data_fraction: f64,
+    #[arg(long, default_value_t = 16)]
+    channels: usize,
+    #[arg(long, default_value_t = 1)]
+    cells_per_stage: usize,
+    #[arg(long, default_value_t = 0.05)]
+    learning_rate: f64,
+    #[arg(long, default_value = "flex")]
+    backend: String,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
 fn run() -> Result<(), String> {
-    let mut cell = None;
-    let mut dataset = "fashion-mnist".to_string();
+    let a = <Args as clap::Parser>::parse();
     let mut config = TrainConfig {
-        channels: 16,
-        cells_per_stage: 1,
+        epochs: a.epochs,
+        data_fraction: a.data_fraction,
+        channels: a.channels,
+        cells_per_stage: a.cells_per_stage,
+        learning_rate: a.learning_rate,
+        backend: a.backend,
         ..TrainConfig::default()
     };
-    let mut seed = 0u64;
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    for flag in flags(&args)? {
-        match flag.name {
-            "--cell" => cell = Some(flag.value.to_string()),
-            "--dataset" => dataset = flag.value.to_string(),
-            "--epochs" => config.epochs = flag.number()?,
-            "--data-fraction" => config.data_fraction = flag.number()?,
-            "--channels" => config.channels = flag.number()?,
-            "--cells-per-stage" => config.cells_per_stage = flag.number()?,
-            "--learning-rate" => config.learning_rate = flag.number()?,
-            "--backend" => config.backend = flag.value.to_string(),
-            "--seed" => seed = flag.number()?,
-            _ => return Err(flag.unknown("see the file's doc")),
-        }
-    }
-    let cell = cell.ok_or("--cell CODE is required (the cell a search found)")?;
+    let (seed, dataset) = (a.seed, a.dataset);
+    let cell = a.cell;
     config.data = DataConfig {
         dataset: serde_json::from_value::<DataSource>(serde_json::json!(dataset))
             .map_err(|e| format!("--dataset: {e}"))?,

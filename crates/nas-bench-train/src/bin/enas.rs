@@ -13,7 +13,6 @@
 
 use nas_backend_flex as _;
 use nas_backend_ndarray as _;
-use nas_bench::args::flags;
 use nas_core::evaluator::CollectingReporter;
 use nas_core::stats::spearman;
 use nas_core::{Rng, SearchSpace};
@@ -35,43 +34,59 @@ struct Options {
     out: Option<String>,
 }
 
+/// ENAS on NB201 cells with real training.
+#[derive(Debug, clap::Parser)]
+#[command(name = "enas")]
+struct Args {
+    #[arg(long, default_value = "fashion-mnist")]
+    dataset: String,
+    #[arg(long, default_value_t = 0.1)]
+    data_fraction: f64,
+    #[arg(long, default_value_t = 10)]
+    epochs: u32,
+    #[arg(long, default_value_t = 8)]
+    channels: usize,
+    #[arg(long, default_value_t = 50)]
+    controller_steps: usize,
+    #[arg(long, default_value_t = 4)]
+    retrain_epochs: u32,
+    /// Cells scored under the shared weights against the table.
+    #[arg(long, default_value_t = 200)]
+    rank_cells: usize,
+    /// Cells also trained stand-alone on the data, for a second Spearman.
+    #[arg(long, default_value_t = 0)]
+    trained_cells: usize,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    #[arg(long, default_value = "flex")]
+    backend: String,
+    /// A file for the report (default: print only).
+    #[arg(long)]
+    out: Option<String>,
+}
+
 fn options() -> Result<Options, String> {
-    let mut o = Options {
+    let a = <Args as clap::Parser>::parse();
+    Ok(Options {
         enas: EnasConfig {
-            data_fraction: 0.1,
+            data_fraction: a.data_fraction,
+            epochs: a.epochs,
+            channels: a.channels,
+            controller_steps: a.controller_steps,
+            backend: a.backend,
             data: DataConfig {
-                dataset: DataSource::FashionMnist,
+                dataset: serde_json::from_value::<DataSource>(serde_json::json!(a.dataset))
+                    .map_err(|e| format!("--dataset: {e}"))?,
                 ..DataConfig::default()
             },
             ..EnasConfig::default()
         },
-        retrain_epochs: 4,
-        rank_cells: 200,
-        trained_cells: 0,
-        seed: 0,
-        out: None,
-    };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    for flag in flags(&args)? {
-        match flag.name {
-            "--dataset" => {
-                o.enas.data.dataset = serde_json::from_value(serde_json::json!(flag.value))
-                    .map_err(|e| format!("--dataset: {e}"))?;
-            }
-            "--data-fraction" => o.enas.data_fraction = flag.number()?,
-            "--epochs" => o.enas.epochs = flag.number()?,
-            "--channels" => o.enas.channels = flag.number()?,
-            "--controller-steps" => o.enas.controller_steps = flag.number()?,
-            "--retrain-epochs" => o.retrain_epochs = flag.number()?,
-            "--rank-cells" => o.rank_cells = flag.number()?,
-            "--trained-cells" => o.trained_cells = flag.number()?,
-            "--seed" => o.seed = flag.number()?,
-            "--backend" => o.enas.backend = flag.value.to_string(),
-            "--out" => o.out = Some(flag.value.to_string()),
-            _ => return Err(flag.unknown("see the file's doc")),
-        }
-    }
-    Ok(o)
+        retrain_epochs: a.retrain_epochs,
+        rank_cells: a.rank_cells,
+        trained_cells: a.trained_cells,
+        seed: a.seed,
+        out: a.out,
+    })
 }
 
 /// Ops with no weights: `none`, `skip_connect`, `avg_pool_3x3`.

@@ -11,7 +11,6 @@
 //! Options: `--repeats N` (best of N, 10), `--batch N` (64), `--threads N` (rayon's
 //! default: one per core).
 
-use nas_bench::args::flags;
 use nas_core::Rng;
 use nas_kernels::{
     BatchNormShape, Conv2dShape, batch_norm_backward, batch_norm_forward, conv2d_forward,
@@ -27,22 +26,27 @@ struct Options {
     threads: Option<usize>,
 }
 
+/// Time of each CPU training kernel at the NB201 network's shapes.
+#[derive(Debug, clap::Parser)]
+#[command(name = "kernels")]
+struct Args {
+    /// Best of this many runs.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    repeats: u64,
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
+    batch: u64,
+    /// rayon's threads (default: one per core).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    threads: Option<u64>,
+}
+
 fn options() -> Result<Options, String> {
-    let mut o = Options {
-        repeats: 10,
-        batch: 64,
-        threads: None,
-    };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    for flag in flags(&args)? {
-        match flag.name {
-            "--repeats" => o.repeats = flag.positive()?,
-            "--batch" => o.batch = flag.positive()?,
-            "--threads" => o.threads = Some(flag.positive()?),
-            _ => return Err(flag.unknown("--repeats --batch --threads")),
-        }
-    }
-    Ok(o)
+    let a = <Args as clap::Parser>::parse();
+    Ok(Options {
+        repeats: a.repeats as usize,
+        batch: a.batch as usize,
+        threads: a.threads.map(|n| n as usize),
+    })
 }
 
 /// The best wall time of `repeats` calls of `f`, in ms.

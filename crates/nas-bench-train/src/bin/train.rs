@@ -15,7 +15,6 @@ use burn::optim::{GradientsParams, SgdConfig};
 use burn::tensor::{Int, Tensor, TensorData};
 use nas_backend_flex as _;
 use nas_backend_ndarray as _;
-use nas_bench::args::flags;
 use nas_core::{Rng, SearchSpace};
 use nas_space::nn::{Nb201Net, backend_names, device};
 use nas_space::{Nb201NetConfig, Nb201Space};
@@ -31,28 +30,39 @@ struct Options {
     cells: Vec<String>,
 }
 
+/// Training images per second of the NB201 network per CPU backend.
+#[derive(Debug, clap::Parser)]
+#[command(name = "train")]
+struct Args {
+    /// Timed SGD steps (after one untimed warm-up step).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    steps: u64,
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
+    batch: u64,
+    /// Comma-separated backends (default: every registered CPU backend).
+    #[arg(long, value_delimiter = ',')]
+    backends: Option<Vec<String>>,
+    /// Comma-separated cells, as op codes (default: the three with PyTorch figures).
+    #[arg(long, value_delimiter = ',')]
+    cells: Option<Vec<String>>,
+}
+
 fn options() -> Result<Options, String> {
-    let mut o = Options {
-        steps: 5,
-        batch: 64,
-        backends: backend_names()
-            .into_iter()
-            .filter(|b| b.name != "wgpu")
-            .map(|b| b.name.to_string())
-            .collect(),
-        cells: PYTORCH.iter().map(|(c, _)| c.to_string()).collect(),
-    };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    for flag in flags(&args)? {
-        match flag.name {
-            "--steps" => o.steps = flag.positive()?,
-            "--batch" => o.batch = flag.positive()?,
-            "--backends" => o.backends = flag.list(),
-            "--cells" => o.cells = flag.list(),
-            _ => return Err(flag.unknown("--steps --batch --backends --cells")),
-        }
-    }
-    Ok(o)
+    let a = <Args as clap::Parser>::parse();
+    Ok(Options {
+        steps: a.steps as usize,
+        batch: a.batch as usize,
+        backends: a.backends.unwrap_or_else(|| {
+            backend_names()
+                .into_iter()
+                .filter(|b| b.name != "wgpu")
+                .map(|b| b.name.to_string())
+                .collect()
+        }),
+        cells: a
+            .cells
+            .unwrap_or_else(|| PYTORCH.iter().map(|(c, _)| c.to_string()).collect()),
+    })
 }
 
 /// Images per second of `steps` SGD steps after one untimed warm-up step.

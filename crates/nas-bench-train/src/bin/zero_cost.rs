@@ -17,7 +17,6 @@
 
 use nas_backend_flex as _;
 use nas_backend_ndarray as _;
-use nas_bench::args::flags;
 use nas_core::Rng;
 use nas_core::stats::spearman;
 use nas_eval::data::{DataConfig, DataSource};
@@ -39,39 +38,45 @@ struct Options {
     out: PathBuf,
 }
 
+/// How well each zero-cost proxy ranks NAS-Bench-201 cells.
+#[derive(Debug, clap::Parser)]
+#[command(name = "zero-cost")]
+struct Args {
+    /// Cells scored by synflow and the baselines (at least 3).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(3..))]
+    cells: u64,
+    /// Cells scored by the data-based proxies (0, or at least 2).
+    #[arg(long, default_value_t = 200)]
+    data_cells: usize,
+    /// The data set of the data-based proxies (default: `fashion-mnist` if found, else
+    /// `digits`).
+    #[arg(long)]
+    data: Option<String>,
+    /// Images of the minibatch (at least 2).
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(2..))]
+    batch: u64,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    #[arg(long, default_value = "flex")]
+    backend: String,
+    #[arg(long, default_value = "target/nas-bench/zero-cost")]
+    out: PathBuf,
+}
+
 fn options() -> Result<Options, String> {
-    let mut o = Options {
-        cells: 1000,
-        data_cells: 200,
-        data: None,
-        batch: 64,
-        seed: 0,
-        backend: "flex".into(),
-        out: PathBuf::from("target/nas-bench/zero-cost"),
-    };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    for flag in flags(&args)? {
-        match flag.name {
-            "--cells" => o.cells = flag.number()?,
-            "--data-cells" => o.data_cells = flag.number()?,
-            "--data" => o.data = Some(flag.value.to_string()),
-            "--batch" => o.batch = flag.number()?,
-            "--seed" => o.seed = flag.number()?,
-            "--backend" => o.backend = flag.value.to_string(),
-            "--out" => o.out = PathBuf::from(flag.value),
-            _ => {
-                return Err(
-                    flag.unknown("--cells --data-cells --data --batch --seed --backend --out")
-                );
-            }
-        }
+    let a = <Args as clap::Parser>::parse();
+    if a.data_cells == 1 {
+        return Err("--data-cells: 0, or at least 2 (a rank correlation needs two)".into());
     }
-    if o.cells < 3 || o.data_cells == 1 || o.batch < 2 {
-        return Err(
-            "--cells must be at least 3, --data-cells 0 or at least 2, --batch at least 2".into(),
-        );
-    }
-    Ok(o)
+    Ok(Options {
+        cells: a.cells as usize,
+        data_cells: a.data_cells,
+        data: a.data,
+        batch: a.batch as usize,
+        seed: a.seed,
+        backend: a.backend,
+        out: a.out,
+    })
 }
 
 /// One proxy's scores over its sample of cells.

@@ -6,7 +6,6 @@
 //! `--threads N` (all cores), `--out DIR` (`target/nas-bench/nb201`), `--strategies a,b`
 //! (every registered one; a subset for tuning one strategy without running the others).
 
-use nas_bench::args::flags;
 use nas_bench::nb201_protocol::{RunRecord, parallel, pareto_fraction, run_one};
 use nas_bench::published::{self, BLACK_BOX_CIFAR10};
 use nas_bench::report::{self, Stats};
@@ -28,37 +27,44 @@ struct Options {
     strategies: Option<Vec<String>>,
 }
 
+/// Every registered black-box strategy on the NAS-Bench-201 table under the published
+/// protocol.
+#[derive(Debug, clap::Parser)]
+#[command(name = "nb201")]
+struct Args {
+    /// Searches per strategy and data set.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..))]
+    seeds: u64,
+    /// Evaluations per search.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
+    trials: u64,
+    /// Evaluations of NSGA-II's searches for the Pareto front.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..))]
+    pareto_trials: u64,
+    /// Threads (default: one per core).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    threads: Option<u64>,
+    /// Where the report goes.
+    #[arg(long, default_value = "target/nas-bench/nb201")]
+    out: PathBuf,
+    /// A comma-separated subset of the strategies (default: every registered one).
+    #[arg(long, value_delimiter = ',')]
+    strategies: Option<Vec<String>>,
+}
+
 fn options() -> Result<Options, String> {
-    let mut o = Options {
-        seeds: 200,
-        trials: 100,
-        pareto_trials: 500,
-        threads: std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1),
-        out: PathBuf::from("target/nas-bench/nb201"),
-        strategies: None,
-    };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    for flag in flags(&args)? {
-        match flag.name {
-            "--seeds" => o.seeds = flag.number()?,
-            "--trials" => o.trials = flag.number()?,
-            "--pareto-trials" => o.pareto_trials = flag.number()?,
-            "--threads" => o.threads = flag.number()?,
-            "--out" => o.out = PathBuf::from(flag.value),
-            "--strategies" => o.strategies = Some(flag.list()),
-            _ => {
-                return Err(
-                    flag.unknown("--seeds --trials --pareto-trials --threads --out --strategies")
-                );
-            }
-        }
-    }
-    if o.seeds == 0 || o.trials == 0 || o.pareto_trials == 0 {
-        return Err("--seeds, --trials and --pareto-trials must be at least 1".into());
-    }
-    Ok(o)
+    let a = <Args as clap::Parser>::parse();
+    Ok(Options {
+        seeds: a.seeds,
+        trials: a.trials,
+        pareto_trials: a.pareto_trials,
+        threads: a.threads.map_or_else(
+            || std::thread::available_parallelism().map_or(1, |n| n.get()),
+            |n| n as usize,
+        ),
+        out: a.out,
+        strategies: a.strategies,
+    })
 }
 
 fn main() -> ExitCode {
