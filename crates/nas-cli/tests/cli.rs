@@ -7,6 +7,9 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "cli/journal.rs"]
+mod journal;
+
 /// Flags that select the tabular benchmark (fast) instead of the default training.
 const TABLE: [&str; 4] = ["--strategy", "random", "--evaluator", "nb201-table"];
 

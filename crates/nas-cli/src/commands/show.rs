@@ -1,10 +1,21 @@
 //! `nas show`: read an experiment back from its journal.
+//!
+//! Reading writes nothing (archived and shared journals are read-only) and builds only
+//! the search space, for rendering: the objectives are stored in the journal, so no
+//! evaluator (and no data set) is loaded, except for journals written before they were.
 
 use anyhow::{Context, Result};
-use nas_core::journal::SqliteJournal;
-use nas_core::{Experiment, ExperimentConfig, TrialResult};
-use serde_json::json;
+use nas_core::journal::{JournalState, SqliteJournal};
+use nas_core::{Experiment, ExperimentConfig, Objective, Outcome, SearchSpace, TrialResult};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// How many distinct failure reasons the text summary lists.
+const SHOWN_REASONS: usize = 3;
+/// Reasons longer than this are cut in the text summary (`--json` has them whole).
+const REASON_CHARS: usize = 100;
 
 fn journal_path(experiment: &str, dir: &Path) -> PathBuf {
     let as_path = PathBuf::from(experiment);
@@ -15,82 +26,206 @@ fn journal_path(experiment: &str, dir: &Path) -> PathBuf {
     }
 }
 
+/// The stored objectives; for a journal written before they were stored, the whole
+/// experiment is built to resolve them.
+fn objectives(state: &JournalState, path: &Path) -> Result<Vec<Objective>> {
+    if let Some(stored) = state.objectives.as_ref().filter(|o| !o.is_empty()) {
+        return Ok(stored.clone());
+    }
+    let config = ExperimentConfig::from_json(state.config.clone())
+        .with_context(|| format!("{}: stored config", path.display()))?;
+    let built = Experiment::build(config)
+        .with_context(|| format!("{}: cannot rebuild the experiment", path.display()))?;
+    Ok(built.objectives)
+}
+
+/// Failure reasons with how many trials failed with each, most common first.
+fn failure_reasons(finished: &[TrialResult]) -> Vec<(&str, usize)> {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in finished {
+        if let Outcome::Failed { reason } = &r.outcome {
+            *counts.entry(reason.as_str()).or_default() += 1;
+        }
+    }
+    let mut reasons: Vec<(&str, usize)> = counts.into_iter().collect();
+    // Most common first; equal counts in the reasons' order, so the output is stable.
+    reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    reasons
+}
+
+/// One line of a reason, cut for the text summary.
+fn short_reason(reason: &str) -> String {
+    let line = reason.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() <= REASON_CHARS {
+        return line;
+    }
+    let cut: String = line.chars().take(REASON_CHARS - 3).collect();
+    format!("{cut}...")
+}
+
+/// What `nas show` reports, gathered once for the text and the JSON form.
+struct Summary<'a> {
+    path: PathBuf,
+    config: ExperimentConfig,
+    state: &'a JournalState,
+    space: Arc<dyn SearchSpace>,
+    objective: Objective,
+    /// Trials with a score by the objective, best first.
+    ranked: Vec<&'a TrialResult>,
+    /// The process that writes the journal now, if a search is running.
+    writer: Option<String>,
+}
+
+impl Summary<'_> {
+    fn count(&self, state: &str) -> usize {
+        self.state
+            .finished
+            .iter()
+            .filter(|r| r.outcome.state_name() == state)
+            .count()
+    }
+
+    fn in_flight(&self) -> usize {
+        if self.writer.is_some() {
+            self.state.pending.len()
+        } else {
+            0
+        }
+    }
+
+    fn to_json(&self, top: usize) -> Value {
+        let best: Vec<Value> = self
+            .ranked
+            .iter()
+            .take(top)
+            .map(|r| {
+                json!({
+                    "id": r.trial.id,
+                    "arch": self.space.render(&r.trial.genotype),
+                    "fingerprint": self.space.fingerprint(&r.trial.genotype).to_string(),
+                    "metrics": r.outcome.metrics(),
+                })
+            })
+            .collect();
+        let failures: Vec<Value> = self
+            .state
+            .finished
+            .iter()
+            .filter_map(|r| match &r.outcome {
+                Outcome::Failed { reason } => Some(json!({"id": r.trial.id, "reason": reason})),
+                _ => None,
+            })
+            .collect();
+        let reasons: Vec<Value> = failure_reasons(&self.state.finished)
+            .into_iter()
+            .map(|(reason, count)| json!({"reason": reason, "count": count}))
+            .collect();
+        json!({
+            "name": self.config.name,
+            "journal": self.path,
+            "config": self.state.config,
+            "finished": self.state.finished.len(),
+            "completed": self.count("completed"),
+            "pruned": self.count("pruned"),
+            "failed": self.count("failed"),
+            "pending": self.state.pending.len(),
+            "in_flight": self.in_flight(),
+            "writer": self.writer,
+            "objective": self.objective,
+            "best": best,
+            "failure_reasons": reasons,
+            "failures": failures,
+        })
+    }
+
+    fn print(&self, top: usize) {
+        let c = &self.config;
+        println!("experiment {} ({})", c.name, self.path.display());
+        println!(
+            "  space {}, strategy {}, evaluator {}, seed {}, workers {}",
+            c.space.name, c.strategy.name, c.evaluator.name, c.seed, c.workers
+        );
+        let pending = self.state.pending.len();
+        let unfinished = match &self.writer {
+            Some(writer) => format!("{pending} in flight (written by {writer})"),
+            None if pending > 0 => {
+                format!("{pending} unfinished (no search is running; --resume runs them)")
+            }
+            None => "0 unfinished".into(),
+        };
+        println!(
+            "  {} finished ({} completed, {} pruned, {} failed), {unfinished}",
+            self.state.finished.len(),
+            self.count("completed"),
+            self.count("pruned"),
+            self.count("failed"),
+        );
+        let reasons = failure_reasons(&self.state.finished);
+        if !reasons.is_empty() {
+            println!("  failure reasons, most common first:");
+            for (reason, count) in reasons.iter().take(SHOWN_REASONS) {
+                println!("    {count:>6} x {}", short_reason(reason));
+            }
+            if reasons.len() > SHOWN_REASONS {
+                println!(
+                    "    and {} other reasons (--json lists each failed trial)",
+                    reasons.len() - SHOWN_REASONS
+                );
+            }
+        }
+        let shown = self.ranked.len().min(top);
+        println!(
+            "best {shown} by {} ({:?}):",
+            self.objective.metric, self.objective.goal
+        );
+        for r in self.ranked.iter().take(top) {
+            println!(
+                "  #{:<6} {}",
+                r.trial.id,
+                self.space.render(&r.trial.genotype)
+            );
+            if let Some(m) = r.outcome.metrics() {
+                let parts: Vec<String> = m.iter().map(|(n, v)| format!("{n} {v:.4}")).collect();
+                println!("          {}", parts.join(", "));
+            }
+        }
+    }
+}
+
 pub fn run(experiment: &str, dir: &Path, top: usize, as_json: bool) -> Result<()> {
     let path = journal_path(experiment, dir);
     let state = SqliteJournal::read(&path)?;
     let config = ExperimentConfig::from_json(state.config.clone())
         .with_context(|| format!("{}: stored config", path.display()))?;
-    let built = Experiment::build(config)
-        .with_context(|| format!("{}: cannot rebuild the experiment", path.display()))?;
-    let objective = built.objectives[0].clone();
-    let mut ranked: Vec<(&TrialResult, f64)> = state
+    let space = config
+        .space
+        .config
+        .build()
+        .with_context(|| format!("{}: space `{}`", path.display(), config.space.name))?;
+    let objective = objectives(&state, &path)?
+        .into_iter()
+        .next()
+        .with_context(|| format!("{}: the experiment has no objective", path.display()))?;
+    let mut scored: Vec<(&TrialResult, f64)> = state
         .finished
         .iter()
         .filter_map(|r| objective.score(&r.outcome).map(|s| (r, s)))
         .collect();
     // Best first; ties keep trial order.
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let failed = state
-        .finished
-        .iter()
-        .filter(|r| r.outcome.metrics().is_none())
-        .count();
-    let best: Vec<_> = ranked
-        .iter()
-        .take(top)
-        .map(|(r, _)| {
-            json!({
-                "id": r.trial.id,
-                "arch": built.space.render(&r.trial.genotype),
-                "fingerprint": built.space.fingerprint(&r.trial.genotype).to_string(),
-                "metrics": r.outcome.metrics(),
-            })
-        })
-        .collect();
-    let summary = json!({
-        "name": built.config.name,
-        "journal": path,
-        "config": state.config,
-        "finished": state.finished.len(),
-        "completed": ranked.len(),
-        "failed": failed,
-        "pending": state.pending.len(),
-        "objective": objective,
-        "best": best,
-    });
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let summary = Summary {
+        writer: SqliteJournal::writer(&path),
+        path,
+        config,
+        state: &state,
+        space,
+        objective,
+        ranked: scored.into_iter().map(|(r, _)| r).collect(),
+    };
     if as_json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
-        return Ok(());
-    }
-    let c = &built.config;
-    println!("experiment {} ({})", c.name, path.display());
-    println!(
-        "  space {}, strategy {}, evaluator {}, seed {}, workers {}",
-        c.space.name, c.strategy.name, c.evaluator.name, c.seed, c.workers
-    );
-    println!(
-        "  {} finished ({} completed, {} failed), {} unfinished",
-        state.finished.len(),
-        ranked.len(),
-        failed,
-        state.pending.len()
-    );
-    println!(
-        "best {} by {} ({:?}):",
-        best.len(),
-        objective.metric,
-        objective.goal
-    );
-    for (r, _) in ranked.iter().take(top) {
-        println!(
-            "  #{:<6} {}",
-            r.trial.id,
-            built.space.render(&r.trial.genotype)
-        );
-        if let Some(m) = r.outcome.metrics() {
-            let parts: Vec<String> = m.iter().map(|(n, v)| format!("{n} {v:.4}")).collect();
-            println!("          {}", parts.join(", "));
-        }
+        println!("{}", serde_json::to_string_pretty(&summary.to_json(top))?);
+    } else {
+        summary.print(top);
     }
     Ok(())
 }
