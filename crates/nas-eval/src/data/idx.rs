@@ -1,6 +1,9 @@
 //! The IDX format of MNIST and its kin: a big-endian header (magic with the element type
 //! and the number of dimensions, then each dimension) and a `u8` payload. Files may be
 //! gzip-compressed.
+//!
+//! Only unsigned bytes are read (the element type 0x08), so pixels are finite by
+//! construction: a float IDX file is refused by its element type, not read and checked.
 
 use super::DataError;
 use flate2::read::GzDecoder;
@@ -69,19 +72,22 @@ pub fn decode_idx(bytes: &[u8], name: &str) -> Result<IdxArray, DataError> {
             format!("truncated header: {n_dims} dimensions need {header} bytes"),
         ));
     }
-    let dims: Vec<usize> = (0..n_dims)
-        .map(|k| {
-            let b = &bytes[4 + 4 * k..8 + 4 * k];
-            u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize
-        })
+    let dims: Vec<usize> = bytes[4..header]
+        .chunks_exact(4)
+        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
         .collect();
-    let expected: usize = dims.iter().product();
     let payload = &bytes[header..];
-    if payload.len() != expected {
+    // Checked: a header of four dimensions near 2^32 promises more than 2^64 bytes.
+    let expected = dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+    if expected != Some(payload.len()) {
+        let promised = expected.map_or_else(
+            || "more bytes than any file can hold".to_string(),
+            |n| format!("{n} bytes of data"),
+        );
         return Err(DataError::named(
             name,
             format!(
-                "the header says {dims:?} ({expected} bytes of data) but the file holds {} (truncated?)",
+                "the header says {dims:?} ({promised}) but the file holds {} (truncated?)",
                 payload.len()
             ),
         ));
@@ -121,5 +127,18 @@ mod tests {
         assert!(e(&[0, 0, 8, 2, 0, 0]).contains("truncated header"));
         assert!(e(&idx(&[2, 3], &[1, 2, 3])).contains("truncated?"));
         assert!(e(&[0x1f, 0x8b, 0, 0]).contains("cannot decompress"));
+    }
+
+    #[test]
+    fn huge_dimensions_are_an_error_not_an_overflow() {
+        // 4 x 2^32-1: the product passes u64; it panicked with "attempt to multiply with
+        // overflow" before the multiplication was checked.
+        let e = decode_idx(&idx(&[u32::MAX; 4], &[0; 8]), "big.idx")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("big.idx") && e.contains("more bytes than any file can hold"),
+            "{e}"
+        );
     }
 }

@@ -50,7 +50,7 @@ pub fn find_dir(name: &str, explicit: Option<&Path>) -> Result<PathBuf, DataErro
         DataError::named(
             name,
             format!(
-                "not found; looked in {}. Give --data-dir or set {DATA_DIR_ENV}{}",
+                "not found; looked in {}. Name its folder with `--set evaluator.data.data_dir=DIR` (`strategy.data.data_dir` for ENAS's shared weights) or the environment variable `${DATA_DIR_ENV}`{}",
                 dirs.iter()
                     .map(|d| d.display().to_string())
                     .collect::<Vec<_>>()

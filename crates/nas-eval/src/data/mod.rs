@@ -129,55 +129,161 @@ impl Images {
         }
     }
 
-    /// How many images of each class.
+    /// How many images of each class (longer than `classes` if a label is past them).
     pub fn class_counts(&self) -> Vec<usize> {
         let mut counts = vec![0; self.classes];
         for &l in &self.labels {
-            counts[l as usize] += 1;
+            let l = l as usize;
+            if l >= counts.len() {
+                counts.resize(l + 1, 0);
+            }
+            counts[l] += 1;
         }
         counts
     }
 
-    /// Builds a set from IDX images (`[n, h, w]`) and labels (`[n]`).
+    /// Builds a set from IDX images (`[n, h, w]`) and labels (`[n]`); `name` stands for
+    /// both files in errors.
     ///
     /// # Errors
-    /// Shapes that do not fit each other.
+    /// As [`Images::from_idx_files`].
     pub fn from_idx(
         images: IdxArray,
         labels: IdxArray,
         scale: f32,
         name: &str,
     ) -> Result<Images, DataError> {
-        if images.dims.len() != 3 {
+        Images::from_idx_files(images, name, labels, name, scale)
+    }
+
+    /// Builds a set from IDX images (`[n, h, w]`, read from `images_name`) and labels
+    /// (`[n]`, read from `labels_name`), each error naming the file it is about.
+    ///
+    /// # Errors
+    /// Shapes that do not fit each other, no images, images of zero height or width, labels
+    /// that leave a class without an image (see [`classes_of`]).
+    pub fn from_idx_files(
+        images: IdxArray,
+        images_name: &str,
+        labels: IdxArray,
+        labels_name: &str,
+        scale: f32,
+    ) -> Result<Images, DataError> {
+        let [n, height, width] = images.dims[..] else {
             return Err(DataError::named(
-                name,
+                images_name,
                 format!("images must be [n, height, width], found {:?}", images.dims),
             ));
-        }
-        if labels.dims.len() != 1 || labels.dims[0] != images.dims[0] {
+        };
+        if labels.dims.len() != 1 || labels.dims[0] != n {
             return Err(DataError::named(
-                name,
+                labels_name,
                 format!(
-                    "{} images but labels of shape {:?}",
-                    images.dims[0], labels.dims
+                    "labels of shape {:?} for {n} images in {images_name}",
+                    labels.dims
                 ),
             ));
         }
-        let classes = labels
-            .data
-            .iter()
-            .copied()
-            .max()
-            .map_or(0, |m| m as usize + 1);
+        if n == 0 {
+            return Err(DataError::named(images_name, "holds no images"));
+        }
+        if height == 0 || width == 0 {
+            return Err(DataError::named(
+                images_name,
+                format!("images of {height}x{width} pixels hold nothing to learn from"),
+            ));
+        }
+        let classes = classes_of(&labels.data, labels_name, |r| format!("record {r}"))?;
         Ok(Images {
             channels: 1,
-            height: images.dims[1],
-            width: images.dims[2],
+            height,
+            width,
             pixels: images.data.iter().map(|&b| b as f32 / scale).collect(),
             labels: labels.data,
             classes,
         })
     }
+}
+
+/// The number of classes of `labels` (the largest label plus one), checked: labels must
+/// number the classes `0..K` with at least one image each, and there must be two classes.
+///
+/// A label far above the rest (a stray 255 among digits) would otherwise make a head of
+/// 256 outputs, 246 of them for classes no image has, and nothing would say so. `what`
+/// names the file and `locate` turns a label's index into a place in it (`record 7`,
+/// `line 9`).
+///
+/// # Errors
+/// Fewer than two classes, or a class below the largest label that no image has: the
+/// error names the largest label, where it first occurs, and the range of the others.
+pub(crate) fn classes_of(
+    labels: &[u8],
+    what: &str,
+    locate: impl Fn(usize) -> String,
+) -> Result<usize, DataError> {
+    let Some(&max) = labels.iter().max() else {
+        return Err(DataError::named(what, "no labels"));
+    };
+    let first_max = labels.iter().position(|&l| l == max).unwrap_or(0);
+    let mut present = vec![false; max as usize + 1];
+    for &l in labels {
+        present[l as usize] = true;
+    }
+    let missing: Vec<usize> = (0..max as usize).filter(|&c| !present[c]).collect();
+    let others = labels.iter().copied().filter(|&l| l != max);
+    let (lo, hi) = others.fold((u8::MAX, 0u8), |(lo, hi), l| (lo.min(l), hi.max(l)));
+    if max == 0 {
+        return Err(DataError::named(
+            what,
+            format!("every label is {max}: a classifier needs images of at least two classes"),
+        ));
+    }
+    if missing.is_empty() {
+        return Ok(max as usize + 1);
+    }
+    let others = if lo > hi {
+        "no other label occurs".to_string()
+    } else {
+        format!("the other labels lie in {lo}-{hi}")
+    };
+    Err(DataError::named(
+        what,
+        format!(
+            "label {max} ({}) leaves {} without an image ({others}); labels must number \
+             the classes 0 to K-1, every class with at least one image",
+            locate(first_max),
+            describe_classes(&missing)
+        ),
+    ))
+}
+
+/// `class 7` or `classes 10-254` (runs joined by commas, at most a few).
+fn describe_classes(classes: &[usize]) -> String {
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for &c in classes {
+        match runs.last_mut() {
+            Some((_, end)) if *end + 1 == c => *end = c,
+            _ => runs.push((c, c)),
+        }
+    }
+    let shown: Vec<String> = runs
+        .iter()
+        .take(4)
+        .map(|&(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}-{b}")
+            }
+        })
+        .collect();
+    let more = if runs.len() > 4 { ", ..." } else { "" };
+    let noun = if classes.len() == 1 {
+        "class"
+    } else {
+        "classes"
+    };
+    format!("{noun} {}{more}", shown.join(", "))
 }
 
 /// Train, validation and test images. The validation split is the search signal; the
@@ -279,7 +385,8 @@ fn hold_out(n: usize, fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
 
 impl DataConfig {
     /// # Errors
-    /// A fraction outside `(0, 0.5)`, a CSV source without a file.
+    /// A fraction outside `(0, 0.5)`, a CSV source without a file, an image shape with a
+    /// zero.
     pub fn check(&self) -> Result<(), DataError> {
         if !(self.valid_fraction > 0.0 && self.valid_fraction < 0.5) {
             return Err(DataError::named(
@@ -296,13 +403,30 @@ impl DataConfig {
                 "field `csv`: a CSV data set needs its file",
             ));
         }
+        if let Some(shape) = self.image_shape.filter(|s| s.contains(&0)) {
+            return Err(DataError::named(
+                "data",
+                format!(
+                    "field `image_shape`: {shape:?} has a zero; [channels, height, width] must each be at least 1"
+                ),
+            ));
+        }
         Ok(())
+    }
+
+    /// The data set in words, for errors: the CSV file, or the set's name.
+    pub fn source(&self) -> String {
+        match (&self.dataset, &self.csv) {
+            (DataSource::Csv, Some(path)) => path.display().to_string(),
+            (d, _) => d.folder_name().to_string(),
+        }
     }
 
     /// Loads and splits the data, normalized with the training split's statistics.
     ///
     /// # Errors
-    /// A missing folder or file (saying where it looked), a malformed file.
+    /// A missing folder or file (saying where it looked), a malformed file, a test set
+    /// whose images or labels do not match the training set's, a split left empty.
     pub fn load(&self) -> Result<Splits, DataError> {
         self.check()?;
         let name = self.dataset.folder_name();
@@ -314,19 +438,26 @@ impl DataConfig {
             }
             DataSource::Mnist | DataSource::FashionMnist => {
                 let dir = find_dir(name, self.data_dir.as_deref())?;
-                let read = |stem: &str| read_idx(&locate::idx_file(&dir, stem)?);
-                let train = Images::from_idx(
-                    read("train-images-idx3-ubyte")?,
-                    read("train-labels-idx1-ubyte")?,
-                    255.0,
-                    name,
-                )?;
-                let test = Images::from_idx(
-                    read("t10k-images-idx3-ubyte")?,
-                    read("t10k-labels-idx1-ubyte")?,
-                    255.0,
-                    name,
-                )?;
+                let read = |stem: &str| -> Result<(Images, [PathBuf; 2]), DataError> {
+                    // Each file is read as soon as it is found: a broken images file is
+                    // reported before a missing labels file.
+                    let images = locate::idx_file(&dir, &format!("{stem}-images-idx3-ubyte"))?;
+                    let image_array = read_idx(&images)?;
+                    let labels = locate::idx_file(&dir, &format!("{stem}-labels-idx1-ubyte"))?;
+                    let set = Images::from_idx_files(
+                        image_array,
+                        &images.display().to_string(),
+                        read_idx(&labels)?,
+                        &labels.display().to_string(),
+                        255.0,
+                    )?;
+                    Ok((set, [images, labels]))
+                };
+                let (train, _) = read("train")?;
+                let (mut test, files) = read("t10k")?;
+                check_test_fits(&train, &test, &files)?;
+                // The test set may lack a class; the network has the training set's.
+                test.classes = train.classes;
                 (train, Some(test))
             }
             DataSource::Csv => {
@@ -337,6 +468,7 @@ impl DataConfig {
                 (read_csv(path, self.image_shape)?, None)
             }
         };
+        let total = pool.len();
         let (rest, test) = match test {
             Some(test) => (pool, test),
             None => {
@@ -349,6 +481,7 @@ impl DataConfig {
         let mut train = rest.subset(&kept);
         let mut valid = rest.subset(&held);
         let mut test = test;
+        self.check_splits(total, [&train, &valid, &test])?;
         let stats = train.channel_stats();
         train.normalize(&stats);
         valid.normalize(&stats);
@@ -360,6 +493,69 @@ impl DataConfig {
             test,
         })
     }
+
+    /// Refuses a split without images: an empty validation or test split is scored as
+    /// accuracy 0 and loss 0, which looks like a result.
+    fn check_splits(&self, total: usize, splits: [&Images; 3]) -> Result<(), DataError> {
+        let sizes = splits.map(Images::len);
+        let Some(empty) = sizes.iter().position(|&n| n == 0) else {
+            return Ok(());
+        };
+        let split = ["training", "validation", "test"][empty];
+        let how = if self.dataset == DataSource::Csv || self.dataset == DataSource::Digits {
+            format!(
+                "valid_fraction {} is held out for testing, then again for validation",
+                self.valid_fraction
+            )
+        } else {
+            format!(
+                "the official test files give the test split; valid_fraction {} of the training images is held out for validation",
+                self.valid_fraction
+            )
+        };
+        // The smallest count whose rounded share is one image.
+        let needed = (0.5 / self.valid_fraction).ceil() as usize;
+        Err(DataError::named(
+            &self.source(),
+            format!(
+                "the {split} split is empty: {total} images split into {} training, {} validation and {} test ({how}); give more images (about {} at least) or a larger `valid_fraction`",
+                sizes[0],
+                sizes[1],
+                sizes[2],
+                needed.saturating_mul(2).max(3),
+            ),
+        ))
+    }
+}
+
+/// Refuses a test set that does not match its training set: images of another size would
+/// be scored by a network built for the training size, and a label past the training
+/// classes has no output to be scored against.
+fn check_test_fits(train: &Images, test: &Images, files: &[PathBuf; 2]) -> Result<(), DataError> {
+    if (test.channels, test.height, test.width) != (train.channels, train.height, train.width) {
+        return Err(DataError::file(
+            &files[0],
+            format!(
+                "test images are {}x{} but training images are {}x{}",
+                test.height, test.width, train.height, train.width
+            ),
+        ));
+    }
+    if let Some(r) = test
+        .labels
+        .iter()
+        .position(|&l| l as usize >= train.classes)
+    {
+        return Err(DataError::file(
+            &files[1],
+            format!(
+                "record {r}: label {} is past the training labels 0-{}",
+                test.labels[r],
+                train.classes.saturating_sub(1)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
