@@ -3,6 +3,7 @@
 //! truth (200-epoch test accuracy) that a search is judged by.
 
 pub mod data;
+pub mod limits;
 pub mod nb201_table;
 #[cfg(feature = "train")]
 pub mod train;

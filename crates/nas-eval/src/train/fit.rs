@@ -2,6 +2,7 @@
 
 use super::{OptimizerKind, TrainConfig};
 use crate::data::{Images, Splits};
+use crate::limits::check_arch_input;
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::decay::WeightDecayConfig;
@@ -65,8 +66,10 @@ pub fn cosine(peak: f64, step: usize, total: usize) -> f64 {
 /// Trains the network of `arch` and measures it.
 ///
 /// # Errors
-/// [`EvalError::Failed`] when the loss stops being finite, [`EvalError::Pruned`] when the
-/// reporter stops the run.
+/// [`EvalError::Failed`] when there is nothing to train or score (0 epochs, an empty
+/// split, an input the network cannot take: each would otherwise report metrics of an
+/// untrained or unscored network, or panic inside burn) or when the loss stops being
+/// finite; [`EvalError::Pruned`] when the reporter stops the run.
 #[allow(clippy::too_many_arguments)]
 pub fn fit(
     arch: &Architecture,
@@ -79,6 +82,7 @@ pub fn fit(
     device: &Device,
     reporter: &mut dyn Reporter,
 ) -> Result<FitOutcome, EvalError> {
+    check_run(arch, net, splits, epochs)?;
     let train_device = device.clone().autodiff();
     let mut model = Network::new(arch, net, &train_device, seed);
     let params = model.trainable_params();
@@ -161,6 +165,42 @@ pub fn fit(
         latency_ms: latency_ms(&trained, &splits.test, device),
         train_seconds,
     })
+}
+
+/// Refuses a run that cannot give a result: the config's `epochs` field is checked to be
+/// at least 1, and a trial's fidelity (`nas eval --epochs 0`) is held to the same rule.
+fn check_run(
+    arch: &Architecture,
+    net: &Nb201NetConfig,
+    splits: &Splits,
+    epochs: u32,
+) -> Result<(), EvalError> {
+    if epochs == 0 {
+        return Err(EvalError::Failed(
+            "0 epochs: a trial must train at least one epoch (as the field `epochs` must be at least 1)"
+                .into(),
+        ));
+    }
+    for (name, set) in [
+        ("training", &splits.train),
+        ("validation", &splits.valid),
+        ("test", &splits.test),
+    ] {
+        if set.is_empty() {
+            return Err(EvalError::Failed(format!(
+                "the {name} split of `{}` is empty",
+                splits.name
+            )));
+        }
+    }
+    let t = &splits.train;
+    if net.input != [t.channels, t.height, t.width] {
+        return Err(EvalError::Failed(format!(
+            "the network is built for input {:?} but the images of `{}` are [{}, {}, {}]",
+            net.input, splits.name, t.channels, t.height, t.width
+        )));
+    }
+    check_arch_input(arch, net.input).map_err(EvalError::Failed)
 }
 
 /// Median time of a one-image forward pass, in milliseconds, over 11 runs after a warm-up.

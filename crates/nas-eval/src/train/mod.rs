@@ -12,6 +12,7 @@ mod fit;
 pub use fit::{FitOutcome, batch, cosine, fit};
 
 use crate::data::{DataConfig, Splits};
+use crate::limits::{NB201_LARGEST_CELL, check_input, check_memory, memory_limit, training_memory};
 use nas_core::evaluator::SIMULATED_SECONDS;
 use nas_core::registry::{ConfigError, EvaluatorConfig};
 use nas_core::{
@@ -117,6 +118,52 @@ impl TrainConfig {
     }
 }
 
+impl TrainConfig {
+    /// Refuses data the space's network cannot take, and (for NB201, whose size the config
+    /// sets) a network too large for this machine's memory: checked before the search
+    /// starts, rather than as a panic inside burn in every trial or an aborted allocation.
+    /// Chain CNNs and MLPs take their widths from the genotype: each trial is checked
+    /// before its network is built.
+    ///
+    /// # Errors
+    /// The data's shape (naming the data set and the smallest input) or the memory
+    /// estimate (naming the fields to lower).
+    pub fn check_fits(&self, space: &str, splits: &Splits) -> Result<(), ConfigError> {
+        let t = &splits.train;
+        let input = [t.channels, t.height, t.width];
+        check_input(space, input).map_err(|why| {
+            ConfigError(format!(
+                "train: data `{}` ({}x{} images, {} channel(s)): {why}",
+                self.data.source(),
+                t.height,
+                t.width,
+                t.channels
+            ))
+        })?;
+        if space == "nb201" {
+            let net = Nb201NetConfig {
+                channels: self.channels,
+                cells_per_stage: self.cells_per_stage,
+                input,
+                classes: t.classes,
+            };
+            let arch = Architecture::Nb201(NB201_LARGEST_CELL);
+            let batch = self.batch_size.min(t.len());
+            check_memory(
+                &format!(
+                    "train: a training step of the largest nb201 network (channels {}, cells_per_stage {}, batch {batch} of {}x{}x{} images)",
+                    self.channels, self.cells_per_stage, input[0], input[1], input[2]
+                ),
+                training_memory(&arch, &net, batch),
+                &memory_limit(),
+                "the fields `channels`, `cells_per_stage` or `batch_size`",
+            )
+            .map_err(ConfigError)?;
+        }
+        Ok(())
+    }
+}
+
 impl EvaluatorConfig for TrainConfig {
     fn knobs(&self) -> &'static [nas_core::registry::Knob] {
         &crate::data::TRAINING_KNOBS
@@ -134,6 +181,7 @@ impl EvaluatorConfig for TrainConfig {
         // Fail now, not in every trial, when the backend or the data is missing.
         nas_space::nn::device(&self.backend).map_err(|e| ConfigError(e.to_string()))?;
         let splits = self.data.load().map_err(|e| ConfigError(e.to_string()))?;
+        self.check_fits(space.name(), &splits)?;
         Ok(Arc::new(TrainEvaluator {
             space: Arc::clone(space),
             config: self.clone(),
@@ -234,6 +282,19 @@ impl Evaluator for TrainEvaluator {
         let device = nas_space::nn::device(&self.config.backend)
             .map_err(|e| EvalError::Fatal(e.to_string()))?;
         let epochs = trial.fidelity.epochs.unwrap_or(self.config.epochs);
+        let net = self.net_config(trial);
+        // The trial's width (NB201) or its genotype (chain CNN, MLP) sets the size.
+        let batch = self.config.batch_size.min(self.splits.train.len());
+        check_memory(
+            &format!(
+                "a training step of {} (batch {batch})",
+                self.space.render(&trial.genotype)
+            ),
+            training_memory(&arch, &net, batch),
+            &memory_limit(),
+            "the trial's width or the space's widths, or `batch_size`",
+        )
+        .map_err(EvalError::Failed)?;
         let fraction = trial
             .fidelity
             .data_fraction
@@ -243,7 +304,6 @@ impl Evaluator for TrainEvaluator {
                 "data fraction {fraction} is not in (0, 1]"
             )));
         }
-        let net = self.net_config(trial);
         let out = fit(
             &arch,
             &net,

@@ -11,7 +11,9 @@ pub use eigen::symmetric_eigenvalues;
 pub use proxies::{JACOB_COV_UNDEFINED, gradient_scores, jacob_cov, synflow};
 
 use crate::data::{DataConfig, Splits};
+use crate::limits::{NB201_LARGEST_CELL, check_input, check_memory, memory_limit, scoring_memory};
 use crate::train::batch;
+use burn::tensor::FloatDType;
 use nas_core::evaluator::SIMULATED_SECONDS;
 use nas_core::registry::{ConfigError, EvaluatorConfig};
 use nas_core::{
@@ -62,7 +64,22 @@ impl Proxy {
     pub fn needs_data(self) -> bool {
         matches!(self, Proxy::GradNorm | Proxy::Snip | Proxy::JacobCov)
     }
+
+    /// Whether the proxy computes in `f64` on the device, which some wgpu adapters lack.
+    pub fn needs_f64(self) -> bool {
+        F64_PROXIES.contains(&self)
+    }
 }
+
+/// The proxies that compute in double precision on the device: synflow runs its whole
+/// network in `f64` (its product over the depth passes `f32`'s range), the others sum
+/// their gradients in `f64`.
+pub const F64_PROXIES: [Proxy; 4] = [
+    Proxy::Synflow,
+    Proxy::GradNorm,
+    Proxy::Snip,
+    Proxy::JacobCov,
+];
 
 /// Config of the `zero-cost` evaluator.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -129,7 +146,19 @@ impl EvaluatorConfig for ZeroCostConfig {
                 "must be at least 2 (jacob_cov correlates images)",
             );
         }
-        nas_space::nn::device(&self.backend).map_err(|e| ConfigError(e.to_string()))?;
+        let device =
+            nas_space::nn::device(&self.backend).map_err(|e| ConfigError(e.to_string()))?;
+        if self.proxy.needs_f64() && !device.supports_dtype(FloatDType::F64) {
+            return field(
+                "backend",
+                &format!(
+                    "`{}` cannot compute in f64 on this device, and {} does ({} all sum or run in double precision; params and flops need no device); choose the backend flex or ndarray",
+                    self.backend,
+                    self.proxy.name(),
+                    F64_PROXIES.map(Proxy::name).join(", ")
+                ),
+            );
+        }
         let splits = if self.proxy.needs_data() {
             Some(Arc::new(
                 self.data.load().map_err(|e| ConfigError(e.to_string()))?,
@@ -137,10 +166,12 @@ impl EvaluatorConfig for ZeroCostConfig {
         } else {
             None
         };
-        Ok(Arc::new(ZeroCostEvaluator {
+        let evaluator = ZeroCostEvaluator {
             config: self.clone(),
             splits,
-        }))
+        };
+        evaluator.check_fits()?;
+        Ok(Arc::new(evaluator))
     }
 }
 
@@ -174,6 +205,46 @@ impl ZeroCostEvaluator {
             input,
             classes,
         }
+    }
+}
+
+impl ZeroCostEvaluator {
+    /// Refuses an input the NB201 network cannot take (`input` for the data-free proxies,
+    /// the data's images for the others) and a network too large for this machine's
+    /// memory, before any trial: either would fail every trial, by a panic inside burn or
+    /// an aborted allocation.
+    ///
+    /// # Errors
+    /// The field or data set at fault, and why.
+    fn check_fits(&self) -> Result<(), ConfigError> {
+        let net = self.net_config();
+        let source = match &self.splits {
+            Some(_) => format!("data `{}`", self.config.data.source()),
+            None => "field `input`".to_string(),
+        };
+        check_input("nb201", net.input)
+            .map_err(|why| ConfigError(format!("zero-cost: {source} {:?}: {why}", net.input)))?;
+        let proxy = self.config.proxy;
+        let (batch, bytes) = match (proxy, &self.splits) {
+            (Proxy::Params | Proxy::Flops, _) => return Ok(()),
+            // synflow runs its network in f64 on one all-ones image.
+            (Proxy::Synflow, _) => (1, 8.0),
+            (_, Some(s)) => (self.config.batch_size.min(s.train.len()), 4.0),
+            (_, None) => (self.config.batch_size, 4.0),
+        };
+        check_memory(
+            &format!(
+                "zero-cost: {} on the largest nb201 network (channels {}, cells_per_stage {}, input {:?}, batch {batch})",
+                proxy.name(),
+                net.channels,
+                net.cells_per_stage,
+                net.input
+            ),
+            scoring_memory(&NB201_LARGEST_CELL, &net, batch, bytes, proxy == Proxy::JacobCov),
+            &memory_limit(),
+            "the fields `channels`, `cells_per_stage`, `input` or `batch_size`",
+        )
+        .map_err(ConfigError)
     }
 }
 
