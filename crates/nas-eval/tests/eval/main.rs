@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
 mod data;
+mod hardening;
 mod table;
 #[cfg(feature = "train")]
 mod train;
