@@ -10,6 +10,7 @@
 use burn::tensor::{Tensor, TensorData};
 use nas_backend_ndarray as _;
 use nas_backend_wgpu::NO_ADAPTER;
+use nas_eval as _; // Registers the zero-cost evaluator.
 use nas_space::Nb201NetConfig;
 use nas_space::nn::{Nb201Net, device};
 
@@ -60,4 +61,85 @@ fn without_an_adapter_wgpu_says_so() {
         e.contains("mesa-vulkan-drivers") && e.contains("flex"),
         "{e}"
     );
+}
+
+#[test]
+fn the_picked_adapter_is_the_one_burn_opens_and_is_described() {
+    let gpu = match device("wgpu") {
+        Ok(d) => d,
+        Err(e) if !adapter_required() => {
+            eprintln!("skipped: {e}");
+            return;
+        }
+        Err(e) => panic!("{e}"),
+    };
+    let picked = nas_backend_wgpu::picked_adapter().expect("an adapter was found");
+    let opened = gpu.identity().expect("a wgpu device reports its identity");
+    // The probe mirrors cubecl's choice; a mismatch would name the wrong adapter.
+    assert_eq!(picked.name, opened.name);
+    let line = picked.describe();
+    assert!(
+        line.contains(&picked.name) && line.contains(&picked.backend),
+        "{line}"
+    );
+    // lavapipe and llvmpipe have no card behind them; they are the ones warned about.
+    assert_eq!(picked.software, opened.physical.is_none(), "{picked:?}");
+    assert_eq!(picked.warning().is_some(), picked.software);
+}
+
+/// The zero-cost proxies that compute in f64 either run on this adapter or are refused when
+/// the evaluator is built; they panicked in every trial (`Float(F64) not supported`) on an
+/// adapter without f64 (Mesa's llvmpipe behind OpenGL).
+#[test]
+fn zero_cost_proxies_run_or_are_refused_up_front_on_wgpu() {
+    use nas_core::evaluator::CollectingReporter;
+    use nas_core::registry::PluginConfig;
+    use nas_core::{EvaluatorConfig, SearchSpace, Trial};
+    use std::sync::Arc;
+
+    let gpu = match device("wgpu") {
+        Ok(d) => d,
+        Err(e) if !adapter_required() => {
+            eprintln!("skipped: {e}");
+            return;
+        }
+        Err(e) => panic!("{e}"),
+    };
+    let f64_ok = gpu.supports_dtype(burn::tensor::FloatDType::F64);
+    eprintln!("this adapter computes in f64: {f64_ok}");
+    let space: Arc<dyn SearchSpace> = Arc::new(nas_space::Nb201Space::new());
+    let trial = Trial {
+        id: 0,
+        genotype: space
+            .parse("|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|none~1|nor_conv_3x3~2|")
+            .unwrap(),
+        fidelity: Default::default(),
+        seed: 3,
+    };
+    for (proxy, needs_f64) in [("synflow", true), ("snip", true), ("params", false)] {
+        let config = serde_json::json!({
+            "type": "zero-cost", "proxy": proxy, "backend": "wgpu",
+            "channels": 4, "cells_per_stage": 1, "input": [1, 8, 8], "batch_size": 8
+        });
+        let built = PluginConfig::<dyn EvaluatorConfig>::from_value(config)
+            .unwrap()
+            .config
+            .build(&space);
+        match built {
+            Err(e) => {
+                let e = e.to_string();
+                assert!(needs_f64 && !f64_ok, "{proxy}: {e}");
+                assert!(
+                    e.contains("f64") && e.contains("synflow, grad_norm, snip, jacob_cov"),
+                    "{e}"
+                );
+            }
+            Ok(evaluator) => {
+                let m = evaluator
+                    .evaluate(&trial, &mut CollectingReporter::default())
+                    .unwrap();
+                assert!(m.get("score").unwrap().is_finite(), "{proxy}: {m:?}");
+            }
+        }
+    }
 }
