@@ -35,12 +35,19 @@ const TENSOR_CRATES: &[&str] = &["burn", "burn-core", "burn-tensor", "cubecl", "
 
 /// Plugin-to-plugin edges that exist today, each with the reason and the way out. A new
 /// edge fails tidy; removing one of these and forgetting the entry fails it too.
-const ALLOWED_PLUGIN_EDGES: &[(&str, &str, &str)] = &[(
-    "nas-rl",
-    "nas-eval",
-    "ENAS, which lives in nas-rl, trains its supernet on the train evaluator's data \
-     readers; it moves to a crate of its own (issue #13)",
-)];
+const ALLOWED_PLUGIN_EDGES: &[(&str, &str, &str)] = &[
+    (
+        "nas-enas",
+        "nas-rl",
+        "ENAS's controller is the REINFORCE strategy's LSTM",
+    ),
+    (
+        "nas-enas",
+        "nas-eval",
+        "ENAS trains its supernet on the train evaluator's data readers and batches; they \
+         move to the vocabulary (issue #13)",
+    ),
+];
 
 /// The workspace as tidy needs it: member names and each package's normal dependencies.
 #[derive(Debug, Default)]
@@ -293,15 +300,22 @@ mod tests {
         g
     }
 
-    /// Today's allowed edge, so that the exception list is in use.
-    const TODAY: (&str, &str) = ("nas-rl", "nas-eval");
+    /// Today's allowed edges, so that the exception list is in use.
+    const TODAY: [(&str, &str); 2] = [("nas-enas", "nas-rl"), ("nas-enas", "nas-eval")];
 
     #[test]
     fn a_forbidden_plugin_edge_fails() {
-        let members = ["nas-core", "nas-space", "nas-evo", "nas-eval", "nas-rl"];
-        let ok = graph(&members, &[("nas-evo", "nas-core"), TODAY]);
+        let members = [
+            "nas-core",
+            "nas-space",
+            "nas-evo",
+            "nas-eval",
+            "nas-rl",
+            "nas-enas",
+        ];
+        let ok = graph(&members, &[&[("nas-evo", "nas-core")][..], &TODAY].concat());
         assert_eq!(check_plugin_edges(&ok), Vec::<String>::new());
-        let bad = graph(&members, &[("nas-evo", "nas-eval"), TODAY]);
+        let bad = graph(&members, &[&[("nas-evo", "nas-eval")][..], &TODAY].concat());
         let errors = check_plugin_edges(&bad);
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert!(errors[0].contains("nas-evo depends on plugin crate nas-eval"));

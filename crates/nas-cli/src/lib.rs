@@ -13,6 +13,7 @@ mod progress;
 use nas_backend_flex as _;
 use nas_backend_ndarray as _;
 use nas_backend_wgpu as _;
+use nas_enas as _;
 use nas_eval as _;
 use nas_evo as _;
 use nas_rl as _;

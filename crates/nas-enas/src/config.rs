@@ -1,6 +1,6 @@
 //! The `enas` config: the supernet's shape and training, the controller, the derivation.
 
-use crate::reinforce::ReinforceConfig;
+use nas_rl::ReinforceConfig;
 use nas_core::registry::ConfigError;
 use nas_eval::data::DataConfig;
 use nas_eval::train::{OptimizerKind, TrainConfig};

@@ -3,7 +3,7 @@
 //! One supernet ([`nas_space::nn::Nb201Supernet`]) holds every candidate op of every edge
 //! with shared weights. Each epoch (a) trains the shared weights with SGD, one cell
 //! sampled from the controller per minibatch, then (b) trains the controller (the
-//! [`Reinforce`](crate::Reinforce) LSTM) with REINFORCE on the validation accuracy of
+//! [`Reinforce`](nas_rl::Reinforce) LSTM) with REINFORCE on the validation accuracy of
 //! sampled cells under those weights. At the end the controller's greedy cell and
 //! `derive_samples - 1` samples are scored under the shared weights, and the distinct
 //! ones go to the experiment's evaluator best first, as many as the budget's trials: the

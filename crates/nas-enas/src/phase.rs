@@ -4,7 +4,7 @@
 use super::checkpoint::PHASE_KEY;
 use super::config::EnasConfig;
 use super::sgd::SharedSgd;
-use crate::reinforce::Reinforce;
+use nas_rl::Reinforce;
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::GradientsParams;

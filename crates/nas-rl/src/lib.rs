@@ -43,10 +43,8 @@
 //! default (no update, the baseline unchanged); `failure_reward` gives it that reward
 //! instead, which teaches the controller to avoid what fails.
 
-pub mod enas;
 pub mod grid;
 pub mod policy;
 pub mod reinforce;
 
-pub use enas::{EnasConfig, EnasSearch};
 pub use reinforce::{Reinforce, ReinforceConfig};

@@ -19,7 +19,7 @@ use nas_core::{Rng, SearchSpace};
 use nas_eval::data::{DataConfig, DataSource};
 use nas_eval::train::{TrainConfig, fit};
 use nas_eval::{Dataset, Nb201Table};
-use nas_rl::enas::{EnasConfig, SupernetSearch};
+use nas_enas::{EnasConfig, SupernetSearch};
 use nas_space::{Architecture, Nb201Space};
 use std::fmt::Write as _;
 use std::process::ExitCode;

@@ -9,7 +9,7 @@ use nas_core::journal::{Journal, JournalError, SqliteJournal};
 use nas_core::search::{Observer, SearchError};
 use nas_core::strategy::StrategyError;
 use nas_core::{Experiment, SearchSpace, Trial, TrialResult};
-use nas_rl::enas::{EnasConfig, PHASE_KEY, PhaseOutcome, SupernetSearch, TrainedSupernet};
+use nas_enas::{EnasConfig, PHASE_KEY, PhaseOutcome, SupernetSearch, TrainedSupernet};
 use nas_space::Nb201Space;
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};

@@ -5,7 +5,7 @@
 use nas_core::config::ExperimentConfig;
 use nas_core::search::{Observer, Quiet};
 use nas_core::{Experiment, SearchSpace};
-use nas_rl::enas::{EnasConfig, SupernetSearch};
+use nas_enas::{EnasConfig, SupernetSearch};
 use nas_space::Nb201Space;
 use serde_json::json;
 use std::sync::Arc;
