@@ -1,12 +1,13 @@
 //! `nas search`: build an experiment config from a file and flags, run it, print the best.
 
+use crate::commands::show::{failure_reasons, short_reason};
 use crate::edit::{apply_knob, apply_set, blame, plugin_tables};
 use crate::out::outln;
 use crate::progress::ProgressObserver;
 use anyhow::{Context, Result, bail};
 use nas_core::config::Budget;
 use nas_core::journal::SqliteJournal;
-use nas_core::{Experiment, ExperimentConfig, Outcome, SearchReport, TrialResult};
+use nas_core::{Experiment, ExperimentConfig, SearchReport};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -229,7 +230,8 @@ pub fn run(args: SearchArgs) -> Result<()> {
     observer.finish();
     // The reasons come from the journal, so a resumed search counts the failures of the
     // runs before it too.
-    let failures = failure_reasons(&SqliteJournal::read(&journal)?.finished);
+    let finished = SqliteJournal::read(&journal)?.finished;
+    let failures = failure_reasons(&finished);
     if args.json {
         outln!(
             "{}",
@@ -246,30 +248,21 @@ pub fn run(args: SearchArgs) -> Result<()> {
     }
     let p = &report.progress;
     if p.completed == 0 && p.failed > 0 && p.pruned == 0 {
-        let (reason, count) = &failures[0];
+        let common = failures
+            .first()
+            .map_or_else(String::new, |(reason, count)| {
+                format!(
+                    "; the most common reason ({count}): {}",
+                    short_reason(reason)
+                )
+            });
         bail!(
-            "every trial failed ({} of {}); the most common reason ({count}): {reason}",
+            "every trial failed ({} of {}){common}",
             p.failed,
             p.finished
         );
     }
     Ok(())
-}
-
-/// The reasons of the failed trials with how many failed for each, most common first
-/// (ties in order of first appearance).
-pub fn failure_reasons(results: &[TrialResult]) -> Vec<(String, usize)> {
-    let mut counts: Vec<(String, usize)> = Vec::new();
-    for r in results {
-        if let Outcome::Failed { reason } = &r.outcome {
-            match counts.iter_mut().find(|(known, _)| known == reason) {
-                Some((_, n)) => *n += 1,
-                None => counts.push((reason.clone(), 1)),
-            }
-        }
-    }
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
-    counts
 }
 
 /// How many failure reasons are listed in text; `--json` has them all.
@@ -279,7 +272,7 @@ fn print_report(
     experiment: &Experiment,
     report: &SearchReport,
     journal: &Path,
-    failures: &[(String, usize)],
+    failures: &[(&str, usize)],
 ) -> Result<()> {
     let p = &report.progress;
     let mut line = format!(
@@ -297,7 +290,7 @@ fn print_report(
     }
     outln!("{line}")?;
     for (reason, count) in failures.iter().take(REASONS_SHOWN) {
-        outln!("  failed {count}x: {}", crate::edit::shorten(reason))?;
+        outln!("  failed {count}x: {}", short_reason(reason))?;
     }
     if failures.len() > REASONS_SHOWN {
         outln!(

@@ -4,6 +4,7 @@
 //! the search space, for rendering: the objectives are stored in the journal, so no
 //! evaluator (and no data set) is loaded, except for journals written before they were.
 
+use crate::out::outln;
 use anyhow::{Context, Result};
 use nas_core::journal::{JournalState, SqliteJournal};
 use nas_core::{Experiment, ExperimentConfig, Objective, Outcome, SearchSpace, TrialResult};
@@ -40,7 +41,7 @@ fn objectives(state: &JournalState, path: &Path) -> Result<Vec<Objective>> {
 }
 
 /// Failure reasons with how many trials failed with each, most common first.
-fn failure_reasons(finished: &[TrialResult]) -> Vec<(&str, usize)> {
+pub(crate) fn failure_reasons(finished: &[TrialResult]) -> Vec<(&str, usize)> {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for r in finished {
         if let Outcome::Failed { reason } = &r.outcome {
@@ -54,7 +55,7 @@ fn failure_reasons(finished: &[TrialResult]) -> Vec<(&str, usize)> {
 }
 
 /// One line of a reason, cut for the text summary.
-fn short_reason(reason: &str) -> String {
+pub(crate) fn short_reason(reason: &str) -> String {
     let line = reason.split_whitespace().collect::<Vec<_>>().join(" ");
     if line.chars().count() <= REASON_CHARS {
         return line;
@@ -138,13 +139,17 @@ impl Summary<'_> {
         })
     }
 
-    fn print(&self, top: usize) {
+    fn print(&self, top: usize) -> std::io::Result<()> {
         let c = &self.config;
-        println!("experiment {} ({})", c.name, self.path.display());
-        println!(
+        outln!("experiment {} ({})", c.name, self.path.display())?;
+        outln!(
             "  space {}, strategy {}, evaluator {}, seed {}, workers {}",
-            c.space.name, c.strategy.name, c.evaluator.name, c.seed, c.workers
-        );
+            c.space.name,
+            c.strategy.name,
+            c.evaluator.name,
+            c.seed,
+            c.workers
+        )?;
         let pending = self.state.pending.len();
         let unfinished = match &self.writer {
             Some(writer) => format!("{pending} in flight (written by {writer})"),
@@ -153,42 +158,44 @@ impl Summary<'_> {
             }
             None => "0 unfinished".into(),
         };
-        println!(
+        outln!(
             "  {} finished ({} completed, {} pruned, {} failed), {unfinished}",
             self.state.finished.len(),
             self.count("completed"),
             self.count("pruned"),
             self.count("failed"),
-        );
+        )?;
         let reasons = failure_reasons(&self.state.finished);
         if !reasons.is_empty() {
-            println!("  failure reasons, most common first:");
+            outln!("  failure reasons, most common first:")?;
             for (reason, count) in reasons.iter().take(SHOWN_REASONS) {
-                println!("    {count:>6} x {}", short_reason(reason));
+                outln!("    {count:>6} x {}", short_reason(reason))?;
             }
             if reasons.len() > SHOWN_REASONS {
-                println!(
+                outln!(
                     "    and {} other reasons (--json lists each failed trial)",
                     reasons.len() - SHOWN_REASONS
-                );
+                )?;
             }
         }
         let shown = self.ranked.len().min(top);
-        println!(
+        outln!(
             "best {shown} by {} ({:?}):",
-            self.objective.metric, self.objective.goal
-        );
+            self.objective.metric,
+            self.objective.goal
+        )?;
         for r in self.ranked.iter().take(top) {
-            println!(
+            outln!(
                 "  #{:<6} {}",
                 r.trial.id,
                 self.space.render(&r.trial.genotype)
-            );
+            )?;
             if let Some(m) = r.outcome.metrics() {
                 let parts: Vec<String> = m.iter().map(|(n, v)| format!("{n} {v:.4}")).collect();
-                println!("          {}", parts.join(", "));
+                outln!("          {}", parts.join(", "))?;
             }
         }
+        Ok(())
     }
 }
 
@@ -223,9 +230,9 @@ pub fn run(experiment: &str, dir: &Path, top: usize, as_json: bool) -> Result<()
         ranked: scored.into_iter().map(|(r, _)| r).collect(),
     };
     if as_json {
-        println!("{}", serde_json::to_string_pretty(&summary.to_json(top))?);
+        outln!("{}", serde_json::to_string_pretty(&summary.to_json(top))?)?;
     } else {
-        summary.print(top);
+        summary.print(top)?;
     }
     Ok(())
 }
