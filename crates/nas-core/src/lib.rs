@@ -9,6 +9,8 @@
 //! - [`journal`]: every trial event in an SQLite file; resume is exact.
 //! - [`registry`]: plugins registered with `inventory`, configs with `erased-serde`.
 //! - [`pareto`]: non-dominated sorting, crowding, hypervolume.
+//! - [`seen`]: the record of proposed functions every strategy keeps.
+//! - [`testkit`]: the conformance tests a strategy crate runs in one line.
 
 pub mod config;
 pub mod evaluator;
@@ -19,9 +21,11 @@ pub mod registry;
 pub mod rng;
 pub mod runner;
 pub mod search;
+pub mod seen;
 pub mod space;
 pub mod stats;
 pub mod strategy;
+pub mod testkit;
 pub mod text;
 pub mod trial;
 
@@ -33,6 +37,7 @@ pub use experiment::Experiment;
 pub use registry::{ConfigError, EvaluatorConfig, SpaceConfig, StrategyConfig};
 pub use rng::Rng;
 pub use search::{Search, SearchReport};
+pub use seen::Seen;
 pub use space::{Decision, DecisionKind, Fingerprint, Genotype, SearchSpace, SpaceError, Value};
 pub use strategy::{Checkpoint, Strategy, StrategyContext, StrategyError};
 pub use trial::{

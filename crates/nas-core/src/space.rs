@@ -260,7 +260,19 @@ pub trait SearchSpace: Send + Sync + fmt::Debug {
         Ok(())
     }
 
-    /// A uniformly random genotype.
+    /// A random genotype, uniform over genotypes by default.
+    ///
+    /// Uniform over genotypes is not uniform over functions: where several genotypes
+    /// compute the same function (equal [`fingerprint`](SearchSpace::fingerprint)s), a
+    /// function with `m` genotypes is drawn `m` times as often as one with a single
+    /// genotype. On NAS-Bench-201, a cell whose dead edges may hold any op is drawn more
+    /// often than a cell without dead edges. This is the classic random baseline (the
+    /// published NB201 random search samples cells this way), so the default keeps it.
+    /// A space that can draw its functions uniformly (by sampling a canonical form) may
+    /// do so here; strategies that reject what they have seen
+    /// ([`Seen::fresh`](crate::seen::Seen::fresh)) then draw uniformly over the functions
+    /// not yet proposed, where today they draw uniformly over the genotypes of those
+    /// functions.
     fn sample(&self, rng: &mut Rng) -> Genotype {
         Genotype(self.decisions().iter().map(|d| d.sample(rng)).collect())
     }
@@ -327,8 +339,16 @@ pub trait SearchSpace: Send + Sync + fmt::Debug {
         out
     }
 
-    /// Equal for genotypes that compute the same function. The default hashes the values,
-    /// which is right for spaces without symmetries.
+    /// Equal for genotypes that compute the same function, and (up to 64-bit hash
+    /// collisions) different for different functions. The default hashes the values,
+    /// which is right for spaces without symmetries; a space with isomorphic or inert
+    /// parts (NB201's dead edges, a chain's unused layers) hashes a canonical form.
+    ///
+    /// Strategies never propose two genotypes with the same fingerprint
+    /// ([`Seen`](crate::seen::Seen)) and store fingerprints in their checkpoints, so a
+    /// fingerprint must not change between runs or versions: build it with
+    /// [`StableHasher`], never with `DefaultHasher`. Changing what a space's fingerprint
+    /// hashes makes stored checkpoints of that space mean something else.
     fn fingerprint(&self, g: &Genotype) -> Fingerprint {
         use std::hash::{Hash, Hasher};
         let mut h = StableHasher::default();
@@ -421,11 +441,29 @@ pub trait SearchSpace: Send + Sync + fmt::Debug {
         Ok(g)
     }
 
-    /// The number of genotypes, if finite and representable.
+    /// The number of genotypes, if finite and representable. It counts genotypes, not
+    /// functions: it is at least [`distinct_functions`](SearchSpace::distinct_functions)
+    /// and larger where genotypes share a fingerprint (NB201: 15,625 cells, 8,765
+    /// functions).
     fn size(&self) -> Option<u128> {
         self.decisions().iter().try_fold(1u128, |acc, d| {
             d.cardinality().and_then(|c| acc.checked_mul(c as u128))
         })
+    }
+
+    /// How many distinct [`fingerprint`](SearchSpace::fingerprint)s the space has, if
+    /// finite; where the space does not know the exact count, an upper bound.
+    ///
+    /// [`Seen::covered`](crate::seen::Seen::covered) compares against it, so a strategy
+    /// that never repeats a function knows it has tried them all. The default is
+    /// [`size`](SearchSpace::size), exact for spaces without symmetries and an upper
+    /// bound otherwise: with an upper bound, a strategy only learns that the space is
+    /// covered after many samples in a row that were all seen before
+    /// ([`COVERED_AFTER_MISSES`](crate::seen::COVERED_AFTER_MISSES)). A space that
+    /// overrides `fingerprint` and can count its functions should override this too. It
+    /// must never be below the true count: the search would stop with functions left.
+    fn distinct_functions(&self) -> Option<u128> {
+        self.size()
     }
 }
 
