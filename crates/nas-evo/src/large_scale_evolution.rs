@@ -2,10 +2,12 @@
 //! two random members is killed and the better one breeds, by mutation and now and then
 //! by crossover with a third member.
 
-use crate::common::{Member, Seen, clean, rank};
+use crate::common::{Member, clean, rank};
 use nas_core::registry::{ConfigError, StrategyConfig};
 use nas_core::strategy::{from_checkpoint, to_checkpoint};
-use nas_core::{Checkpoint, Proposal, Rng, Strategy, StrategyContext, StrategyError, TrialResult};
+use nas_core::{
+    Checkpoint, Proposal, Rng, Seen, Strategy, StrategyContext, StrategyError, TrialResult,
+};
 use serde::{Deserialize, Serialize};
 
 const NAME: &str = "large-scale-evolution";
@@ -70,7 +72,7 @@ nas_core::register!(
 #[derive(Debug, Serialize, Deserialize)]
 struct State {
     rng: Rng,
-    /// Hashes of the genotypes proposed so far, sorted.
+    /// Fingerprints of the functions proposed so far, sorted.
     seen: Vec<u64>,
     /// Oldest first.
     population: Vec<Member>,
@@ -132,7 +134,7 @@ impl LargeScaleEvolution {
         let population = &self.population;
         let parent = &population[winner].genotype;
         let p = self.config.crossover_prob;
-        let child = self.seen.novel(space, &mut self.rng, |rng| {
+        let child = self.seen.novel(&mut self.rng, |rng| {
             if !others.is_empty() && rng.chance(p) {
                 let other = &population[others[rng.index(others.len())]].genotype;
                 if let Some(mix) = space.crossover(parent, other, rng) {
@@ -151,7 +153,7 @@ impl Strategy for LargeScaleEvolution {
         let mut out = Vec::with_capacity(n);
         for _ in 0..n {
             let child = if self.random_proposed < self.config.population {
-                let g = self.seen.fresh(&*self.ctx.space, &mut self.rng);
+                let g = self.seen.fresh(&mut self.rng);
                 self.random_proposed += usize::from(g.is_some());
                 g
             } else if self.population.len() < 2 {
@@ -198,7 +200,8 @@ impl Strategy for LargeScaleEvolution {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::*;
+    use nas_core::testkit::*;
+    use serde_json::json;
 
     fn make(population: usize, crossover_prob: f64) -> impl Fn(u64) -> Box<dyn Strategy> {
         move |seed| {
@@ -212,27 +215,12 @@ mod tests {
     }
 
     #[test]
-    fn proposals_are_valid_and_unique() {
-        for workers in [1, 3, 25] {
-            for p in [0.0, 0.5, 1.0] {
-                let mut s = make(20, p)(1);
-                let mut d = Driver::new(toy(8, 4), workers);
-                assert!(!d.run(&mut *s, &onemax, 300));
-            }
-        }
-    }
-
-    #[test]
-    fn same_seed_same_sequence() {
-        assert_deterministic(toy(8, 4), &make(20, 0.5), &onemax, 4, 200);
-    }
-
-    #[test]
-    fn checkpoint_resumes_exactly() {
-        for workers in [1, 5] {
-            for cut in [0, 7, 20, 63] {
-                assert_resumes_exactly(toy(8, 4), &make(10, 0.3), &onemax, workers, cut, 150);
-            }
+    fn conformance() {
+        for crossover_prob in [0.0, 0.3, 1.0] {
+            check_strategy(
+                NAME,
+                json!({"population": 10, "crossover_prob": crossover_prob}),
+            );
         }
     }
 
@@ -302,6 +290,5 @@ mod tests {
         assert!(bad(10, 1.5).contains("`crossover_prob`"));
         assert!(bad(10, f64::NAN).contains("`crossover_prob`"));
         assert!(bad(1, 0.1).starts_with("large-scale-evolution"));
-        assert_registered(NAME, r#"{"population": 8, "crossover_prob": 0.0}"#);
     }
 }

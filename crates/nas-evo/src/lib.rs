@@ -8,8 +8,6 @@ pub mod local_search;
 pub mod nsga2;
 pub mod random;
 pub mod regularized_evolution;
-#[cfg(test)]
-mod testing;
 
 pub use large_scale_evolution::{LargeScaleEvolution, LargeScaleEvolutionConfig};
 pub use local_search::{LocalSearch, LocalSearchConfig};

@@ -7,11 +7,12 @@
 //! neighbors is better is a local optimum, and the climb restarts from a random genotype
 //! not evaluated before.
 
-use crate::common::{Member, Seen, clean, rank};
+use crate::common::{Member, clean, rank};
 use nas_core::registry::{ConfigError, StrategyConfig};
 use nas_core::strategy::{from_checkpoint, to_checkpoint};
 use nas_core::{
-    Checkpoint, Genotype, Proposal, Rng, Strategy, StrategyContext, StrategyError, TrialResult,
+    Checkpoint, Genotype, Proposal, Rng, Seen, Strategy, StrategyContext, StrategyError,
+    TrialResult,
 };
 use serde::{Deserialize, Serialize};
 
@@ -67,7 +68,7 @@ nas_core::register!(
 #[derive(Debug, Serialize, Deserialize)]
 struct State {
     rng: Rng,
-    /// Hashes of the genotypes proposed so far, sorted.
+    /// Fingerprints of the functions proposed so far, sorted.
     seen: Vec<u64>,
     current: Option<Member>,
     queue: Vec<Genotype>,
@@ -150,7 +151,7 @@ impl Strategy for LocalSearch {
         while out.len() < n {
             if self.to_sample > 0 {
                 // The samples that open a climb.
-                match self.seen.fresh(&*self.ctx.space, &mut self.rng) {
+                match self.seen.fresh(&mut self.rng) {
                     Some(g) => {
                         out.push(g.into());
                         self.in_flight += 1;
@@ -222,8 +223,9 @@ impl Strategy for LocalSearch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::*;
+    use nas_core::testkit::*;
     use nas_core::{Outcome, Trial};
+    use serde_json::json;
 
     fn make(seed: u64) -> Box<dyn Strategy> {
         LocalSearchConfig { start_samples: 1 }
@@ -271,26 +273,9 @@ mod tests {
     }
 
     #[test]
-    fn proposals_are_valid_and_unique() {
-        for workers in [1, 3, 40] {
-            let mut s = make(1);
-            let mut d = Driver::new(toy(8, 4), workers);
-            assert!(!d.run(&mut *s, &onemax_with_failures, 500));
-        }
-    }
-
-    #[test]
-    fn same_seed_same_sequence() {
-        assert_deterministic(toy(8, 4), &make, &onemax, 4, 200);
-    }
-
-    #[test]
-    fn checkpoint_resumes_exactly() {
-        for workers in [1, 5] {
-            for cut in [0, 1, 9, 60] {
-                assert_resumes_exactly(toy(8, 4), &make, &onemax, workers, cut, 200);
-            }
-        }
+    fn conformance() {
+        check_strategy(NAME, json!({"start_samples": 1}));
+        check_strategy(NAME, json!({}));
     }
 
     #[test]
@@ -381,10 +366,5 @@ mod tests {
         };
         assert!(d.run(&mut *s, &fail_all, 100));
         assert_eq!(d.proposed.len(), 9);
-    }
-
-    #[test]
-    fn config_reads_and_refuses_unknown_fields() {
-        assert_registered(NAME, "{}");
     }
 }

@@ -8,12 +8,13 @@
 //! is asked for, and when `population` children have been told, parents and children are
 //! merged and the best `population` survive.
 
-use crate::common::{Seen, clean, rank};
+use crate::common::{clean, rank};
 use nas_core::pareto::{crowding_distance, dominates, non_dominated_sort};
 use nas_core::registry::{ConfigError, StrategyConfig};
 use nas_core::strategy::{from_checkpoint, to_checkpoint};
 use nas_core::{
-    Checkpoint, Genotype, Proposal, Rng, Strategy, StrategyContext, StrategyError, TrialResult,
+    Checkpoint, Genotype, Proposal, Rng, Seen, Strategy, StrategyContext, StrategyError,
+    TrialResult,
 };
 use serde::{Deserialize, Serialize};
 
@@ -76,7 +77,7 @@ impl Scored {
 #[derive(Debug, Serialize, Deserialize)]
 struct State {
     rng: Rng,
-    /// Hashes of the genotypes proposed so far, sorted.
+    /// Fingerprints of the functions proposed so far, sorted.
     seen: Vec<u64>,
     parents: Vec<Scored>,
     children: Vec<Scored>,
@@ -239,7 +240,7 @@ impl Strategy for Nsga2 {
         for _ in 0..n {
             let space = &*self.ctx.space;
             let child = if self.random_proposed < self.config.population {
-                let g = self.seen.fresh(space, &mut self.rng);
+                let g = self.seen.fresh(&mut self.rng);
                 self.random_proposed += usize::from(g.is_some());
                 g
             } else if self.parents.is_empty() {
@@ -248,7 +249,7 @@ impl Strategy for Nsga2 {
             } else {
                 let parents = &self.parents;
                 let info = info.get_or_insert_with(|| rank_and_crowd(parents));
-                self.seen.novel(space, &mut self.rng, |rng| {
+                self.seen.novel(&mut self.rng, |rng| {
                     let a = &parents[tournament(info, rng)].genotype;
                     let b = &parents[tournament(info, rng)].genotype;
                     let mix = space.crossover(a, b, rng).unwrap_or_else(|| a.clone());
@@ -317,8 +318,9 @@ impl Strategy for Nsga2 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::*;
+    use nas_core::testkit::*;
     use nas_core::{Goal, Objective, Outcome};
+    use serde_json::json;
     use std::collections::BTreeSet;
     use std::sync::Arc;
 
@@ -361,14 +363,6 @@ mod tests {
         toy(8, 3)
     }
 
-    fn make(population: usize) -> impl Fn(u64) -> Box<dyn Strategy> {
-        move |seed| {
-            Nsga2Config { population }
-                .build(ctx(space(), objectives(), seed))
-                .unwrap()
-        }
-    }
-
     fn front() -> BTreeSet<(i64, i64)> {
         (0..=8).map(|k| (k, -k)).collect()
     }
@@ -381,33 +375,14 @@ mod tests {
     }
 
     #[test]
-    fn proposals_are_valid_and_unique() {
-        for workers in [1, 3, 30] {
-            let mut s = make(20)(1);
-            let mut d = Driver::new(space(), workers);
-            assert!(!d.run(&mut *s, &two_objectives_with_failures, 400));
-        }
-    }
-
-    #[test]
-    fn same_seed_same_sequence() {
-        assert_deterministic(space(), &make(20), &two_objectives, 4, 200);
-    }
-
-    #[test]
-    fn checkpoint_resumes_exactly() {
-        for workers in [1, 6] {
-            for cut in [0, 5, 20, 47] {
-                assert_resumes_exactly(
-                    space(),
-                    &make(10),
-                    &two_objectives_with_failures,
-                    workers,
-                    cut,
-                    120,
-                );
-            }
-        }
+    fn conformance() {
+        check_strategy(NAME, json!({"population": 10}));
+        // Two objectives, on the twin toy: both metrics are functions of the genotype's
+        // canonical form, so twins score the same.
+        Conformance::new(NAME, json!({"population": 8}))
+            .objectives(objectives())
+            .eval(|g| two_objectives_with_failures(&canonical(g)))
+            .run();
     }
 
     #[test]
@@ -477,6 +452,5 @@ mod tests {
                 .build(ctx(space(), vec![], 0))
                 .is_err()
         );
-        assert_registered(NAME, r#"{"population": 30}"#);
     }
 }

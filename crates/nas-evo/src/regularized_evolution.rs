@@ -2,10 +2,12 @@
 //! child, and the oldest member dies rather than the worst. Aging keeps the population
 //! moving, so a genotype that scored well by luck does not stay a parent forever.
 
-use crate::common::{Member, Seen, clean, rank};
+use crate::common::{Member, clean, rank};
 use nas_core::registry::{ConfigError, StrategyConfig};
 use nas_core::strategy::{from_checkpoint, to_checkpoint};
-use nas_core::{Checkpoint, Proposal, Rng, Strategy, StrategyContext, StrategyError, TrialResult};
+use nas_core::{
+    Checkpoint, Proposal, Rng, Seen, Strategy, StrategyContext, StrategyError, TrialResult,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
@@ -72,7 +74,7 @@ nas_core::register!(
 #[derive(Debug, Serialize, Deserialize)]
 struct State {
     rng: Rng,
-    /// Hashes of the genotypes proposed so far, sorted.
+    /// Fingerprints of the functions proposed so far, sorted.
     seen: Vec<u64>,
     /// Oldest first.
     population: VecDeque<Member>,
@@ -137,7 +139,7 @@ impl Strategy for RegularizedEvolution {
         let space = &*space;
         for _ in 0..n {
             let child = if self.random_proposed < self.config.population {
-                let g = self.seen.fresh(space, &mut self.rng);
+                let g = self.seen.fresh(&mut self.rng);
                 self.random_proposed += usize::from(g.is_some());
                 g
             } else {
@@ -145,7 +147,7 @@ impl Strategy for RegularizedEvolution {
                 let Some(p) = self.tournament() else { break };
                 let parent = self.population[p].genotype.clone();
                 self.seen
-                    .novel(space, &mut self.rng, |rng| space.mutate(&parent, rng))
+                    .novel(&mut self.rng, |rng| space.mutate(&parent, rng))
             };
             match child {
                 Some(g) => out.push(g.into()),
@@ -188,7 +190,8 @@ impl Strategy for RegularizedEvolution {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::*;
+    use nas_core::testkit::*;
+    use serde_json::json;
 
     fn make(population: usize, sample: usize) -> impl Fn(u64) -> Box<dyn Strategy> {
         move |seed| {
@@ -199,26 +202,9 @@ mod tests {
     }
 
     #[test]
-    fn proposals_are_valid_and_unique() {
-        for workers in [1, 3, 16] {
-            let mut s = make(10, 3)(1);
-            let mut d = Driver::new(toy(8, 4), workers);
-            assert!(!d.run(&mut *s, &onemax, 300));
-        }
-    }
-
-    #[test]
-    fn same_seed_same_sequence() {
-        assert_deterministic(toy(8, 4), &make(10, 3), &onemax, 4, 200);
-    }
-
-    #[test]
-    fn checkpoint_resumes_exactly() {
-        for workers in [1, 5] {
-            for cut in [0, 3, 10, 57] {
-                assert_resumes_exactly(toy(8, 4), &make(10, 3), &onemax, workers, cut, 150);
-            }
-        }
+    fn conformance() {
+        check_strategy(NAME, json!({"population": 10, "sample": 3}));
+        check_strategy(NAME, json!({"population": 4, "sample": 4}));
     }
 
     #[test]
@@ -289,6 +275,5 @@ mod tests {
         assert!(bad(5, 0).contains("`sample`"));
         assert!(bad(5, 6).contains("`sample`"));
         assert!(bad(5, 6).starts_with("regularized-evolution"));
-        assert_registered(NAME, r#"{"sample": 4}"#);
     }
 }

@@ -1,12 +1,18 @@
 //! A strategy written outside the framework: "mutate the best so far" (a (1+1) evolution
 //! strategy). Everything a third party needs is here: a config, the strategy, and one
 //! `register!` line. Linking this crate into a `nas` binary (see `main.rs`) makes
-//! `nas search --strategy mutate-best` work.
+//! `nas search --strategy mutate-best` work, and `tests/plugin.rs` runs the framework's
+//! conformance suite on it in one line (`nas_core::testkit::check_strategy`).
+//!
+//! It keeps a [`Seen`], the record of the functions it proposed, so that it never
+//! evaluates a genotype twice, nor one isomorphic to an earlier one, and stores it in its
+//! checkpoint, so that a resumed search does not either.
 
 use nas_core::registry::{ConfigError, StrategyConfig};
 use nas_core::strategy::{from_checkpoint, to_checkpoint};
 use nas_core::{
-    Checkpoint, Genotype, Proposal, Rng, Strategy, StrategyContext, StrategyError, TrialResult,
+    Checkpoint, Genotype, Proposal, Rng, Seen, Strategy, StrategyContext, StrategyError,
+    TrialResult,
 };
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +40,7 @@ impl StrategyConfig for MutateBestConfig {
         }
         Ok(Box::new(MutateBest {
             warmup: self.warmup,
+            seen: Seen::new(&ctx.space),
             state: State {
                 rng: ctx.rng(),
                 asked: 0,
@@ -51,49 +58,75 @@ nas_core::register!(
     "Example plugin: random warm-up, then mutate the best genotype so far."
 );
 
-#[derive(Debug, Serialize, Deserialize)]
+/// What `ask` and `tell` depend on besides the record of proposals.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct State {
     rng: Rng,
     asked: usize,
     best: Option<(Genotype, f64)>,
 }
 
+/// What a checkpoint holds: the state and the fingerprints of the proposals, sorted.
+#[derive(Debug, Serialize, Deserialize)]
+struct Saved {
+    #[serde(flatten)]
+    state: State,
+    seen: Vec<u64>,
+}
+
 #[derive(Debug)]
 struct MutateBest {
     ctx: StrategyContext,
     warmup: usize,
+    seen: Seen,
     state: State,
 }
 
 impl Strategy for MutateBest {
     fn ask(&mut self, n: usize) -> Vec<Proposal> {
-        (0..n)
-            .map(|_| {
-                self.state.asked += 1;
-                match &self.state.best {
-                    Some((g, _)) if self.state.asked > self.warmup => {
-                        self.ctx.space.mutate(g, &mut self.state.rng).into()
-                    }
-                    _ => self.ctx.space.sample(&mut self.state.rng).into(),
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            let rng = &mut self.state.rng;
+            let g = match &self.state.best {
+                Some((best, _)) if self.state.asked >= self.warmup => {
+                    // A mutation not proposed before (a random unseen genotype when the
+                    // best one's neighborhood is used up).
+                    let space = &self.ctx.space;
+                    self.seen.novel(rng, |rng| space.mutate(best, rng))
                 }
-            })
-            .collect()
+                _ => self.seen.fresh(rng),
+            };
+            match g {
+                Some(g) => {
+                    self.state.asked += 1;
+                    out.push(g.into());
+                }
+                // Every function of the space has been proposed.
+                None => break,
+            }
+        }
+        out
     }
 
     fn tell(&mut self, result: &TrialResult) {
-        if let Some(score) = self.ctx.score(result) {
-            if self.state.best.as_ref().is_none_or(|(_, b)| score > *b) {
-                self.state.best = Some((result.trial.genotype.clone(), score));
-            }
+        if let Some(score) = self.ctx.score(result)
+            && self.state.best.as_ref().is_none_or(|(_, b)| score > *b)
+        {
+            self.state.best = Some((result.trial.genotype.clone(), score));
         }
     }
 
     fn checkpoint(&self) -> Result<Checkpoint, StrategyError> {
-        to_checkpoint(&self.state)
+        to_checkpoint(&Saved {
+            state: self.state.clone(),
+            seen: self.seen.sorted(),
+        })
     }
 
     fn restore(&mut self, state: Checkpoint) -> Result<(), StrategyError> {
-        self.state = from_checkpoint(state)?;
+        let saved: Saved = from_checkpoint(state)?;
+        self.state = saved.state;
+        self.seen.replace(saved.seen);
         Ok(())
     }
 }

@@ -7,6 +7,13 @@ use nas_core::journal::SqliteJournal;
 use nas_core::registry::{StrategyConfig, find};
 use std::process::{Command, ExitCode};
 
+/// The framework's conformance suite: registration and config, valid proposals that never
+/// repeat a function, determinism, exact resume from checkpoints and after crashes.
+#[test]
+fn conformance() {
+    nas_core::testkit::check_strategy("mutate-best", serde_json::json!({"warmup": 3}));
+}
+
 #[test]
 fn the_registry_finds_it() {
     let plugin = find::<dyn StrategyConfig>("mutate-best").unwrap();
