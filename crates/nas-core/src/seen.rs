@@ -163,7 +163,7 @@ mod tests {
     fn isomorphic_genotypes_are_one_function() {
         let space = twin_toy(3, 3);
         let mut seen = Seen::new(&space);
-        // The first decision at 0 makes the last one inert.
+        // The first decision at 0 makes the others inert (3 decisions).
         assert!(seen.insert(&Genotype::from_indices([0, 1, 2])));
         assert!(!seen.insert(&Genotype::from_indices([0, 1, 0])));
         assert!(seen.contains(&Genotype::from_indices([0, 1, 1])));
