@@ -7,6 +7,10 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "cli/bad_input.rs"]
+mod bad_input;
+#[path = "cli/flags.rs"]
+mod flags;
 #[path = "cli/journal.rs"]
 mod journal;
 

@@ -49,12 +49,12 @@ impl Budget {
             ("simulated_seconds", self.simulated_seconds),
             ("wall_seconds", self.wall_seconds),
         ] {
-            if let Some(v) = v {
-                if !(v.is_finite() && v > 0.0) {
-                    return Err(ConfigError(format!(
-                        "budget: field `{field}`: must be a positive number, got {v}"
-                    )));
-                }
+            if let Some(v) = v
+                && !(v.is_finite() && v > 0.0)
+            {
+                return Err(ConfigError(format!(
+                    "budget: field `{field}`: must be a positive number, got {v}"
+                )));
             }
         }
         Ok(())

@@ -534,10 +534,10 @@ impl BlackBoxSearch {
         if deadline.is_some_and(|d| Instant::now() >= d) {
             return 0;
         }
-        if let Some(limit) = budget.simulated_seconds {
-            if progress.simulated_seconds >= limit {
-                return 0;
-            }
+        if let Some(limit) = budget.simulated_seconds
+            && progress.simulated_seconds >= limit
+        {
+            return 0;
         }
         match budget.trials {
             Some(limit) => limit.saturating_sub(progress.finished + in_flight),

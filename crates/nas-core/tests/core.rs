@@ -158,10 +158,10 @@ impl Strategy for Greedy {
         out
     }
     fn tell(&mut self, result: &TrialResult) {
-        if let Some(s) = self.ctx.score(result) {
-            if self.state.best.as_ref().is_none_or(|(_, b)| s > *b) {
-                self.state.best = Some((result.trial.genotype.clone(), s));
-            }
+        if let Some(s) = self.ctx.score(result)
+            && self.state.best.as_ref().is_none_or(|(_, b)| s > *b)
+        {
+            self.state.best = Some((result.trial.genotype.clone(), s));
         }
     }
     fn checkpoint(&self) -> Result<Checkpoint, StrategyError> {

@@ -232,7 +232,7 @@ unsafe fn product(
     let rows = a.starts.len();
     let cols = halves.len() * HALF;
     assert!(
-        rows % ROWS == 0 && cols % COLS == 0,
+        rows.is_multiple_of(ROWS) && cols.is_multiple_of(COLS),
         "microkernel: partial block"
     );
     if rows == 0 || cols == 0 {

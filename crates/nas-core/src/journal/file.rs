@@ -98,10 +98,10 @@ pub(super) fn inspect(path: &Path) -> Result<bool, JournalError> {
 /// journal's tables and meta data.
 fn recognize_by_tables(path: &Path) -> Result<bool, JournalError> {
     // Immutable: no lock, no `-shm`, nothing created beside another program's file.
-    if let Ok(conn) = open_immutable(path) {
-        if let Ok((true, _)) = journal_tables(&conn) {
-            return Ok(true);
-        }
+    if let Ok(conn) = open_immutable(path)
+        && let Ok((true, _)) = journal_tables(&conn)
+    {
+        return Ok(true);
     }
     let tables = if has_wal_frames(path) {
         // The tables may be in the log only (a journal killed before its first checkpoint).

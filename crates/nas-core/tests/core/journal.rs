@@ -119,7 +119,8 @@ fn foreign(path: &Path, setup: &str) {
 
 #[test]
 fn files_that_are_not_journals_are_refused_and_left_as_they_were() {
-    let cases: [(&str, &dyn Fn(&Path)); 6] = [
+    type MakeFile<'a> = &'a dyn Fn(&Path);
+    let cases: [(&str, MakeFile<'_>); 6] = [
         ("other tables", &|p| {
             foreign(
                 p,

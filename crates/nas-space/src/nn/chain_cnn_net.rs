@@ -116,10 +116,10 @@ impl ChainCnnNet {
 /// Average-pools every input down to the smallest height and width among them, then
 /// concatenates along channels. A layer always has at least one source.
 fn match_and_concat(mut inputs: Vec<Tensor<4>>) -> Tensor<4> {
-    if inputs.len() == 1 {
-        if let Some(only) = inputs.pop() {
-            return only;
-        }
+    if inputs.len() == 1
+        && let Some(only) = inputs.pop()
+    {
+        return only;
     }
     let h = inputs.iter().map(|t| t.dims()[2]).min().unwrap_or(1);
     let w = inputs.iter().map(|t| t.dims()[3]).min().unwrap_or(1);
