@@ -163,6 +163,13 @@ impl SearchSpace for Nb201Space {
         &self.decisions
     }
 
+    /// 8,765 of the 15,625 cells compute distinct functions (counted over every cell by
+    /// the test `the_space_has_8765_distinct_cells`), so a strategy that never repeats a
+    /// function knows exactly when it has tried them all.
+    fn distinct_functions(&self) -> Option<u128> {
+        Some(8_765)
+    }
+
     fn fingerprint(&self, g: &Genotype) -> Fingerprint {
         match self.ops(g) {
             Ok(ops) => {

@@ -82,6 +82,7 @@ fn the_space_has_8765_distinct_cells() {
         .map(|n| s.fingerprint(&Nb201Space::from_code_number(n)))
         .collect();
     assert_eq!(all.len(), 8_765);
+    assert_eq!(s.distinct_functions(), Some(all.len() as u128));
 }
 
 #[test]
