@@ -17,6 +17,9 @@ use nas_rl::policy::{Layout, Policy, Sample, Shaping};
 use nas_rl::{Reinforce, ReinforceConfig};
 use std::sync::Arc;
 
+#[path = "rl/reinforce_nb201.rs"]
+mod reinforce_nb201;
+
 
 #[derive(Debug)]
 struct Toy(Vec<Decision>);
