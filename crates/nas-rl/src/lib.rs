@@ -4,10 +4,14 @@
 //!
 //! The controller is an LSTM that emits one decision per step ([`policy`]); every
 //! decision of any space is first made a finite list of values ([`grid`]: real decisions
-//! and very wide integer ranges are discretized). The gradient comes from burn's autodiff
-//! on the flex CPU backend; the weights, Adam's moments and the baseline are plain
-//! vectors and numbers, so a checkpoint is JSON and a resumed search continues the same
-//! policy. Strategies never see tensors: burn stays inside this crate.
+//! and very wide integer ranges are discretized). Everything is plain Rust in `f64` on one
+//! thread, no tensor library: the forward pass, and the REINFORCE gradient by
+//! backpropagation through time written out by hand (checked against finite
+//! differences). On the NAS-Bench-201 table a search's cost per evaluation fell from
+//! 1.4 ms with burn's autodiff to 0.12 ms in the dev profile (about 0.08 to 0.1 ms with
+//! this crate optimized as in release). The weights, Adam's moments and the baseline are
+//! plain vectors and numbers, so a checkpoint is JSON and a resumed search continues the
+//! same policy.
 //!
 //! # Defaults, and what they were tuned on
 //!

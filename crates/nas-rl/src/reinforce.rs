@@ -383,10 +383,7 @@ impl Strategy for Reinforce {
                 state.params.len()
             )));
         }
-        let choices = self.grid.choices();
-        let fits = |a: &[u32]| {
-            a.len() == choices.len() && a.iter().zip(&choices).all(|(&x, &k)| (x as usize) < k)
-        };
+        let fits = |a: &[u32]| self.policy.layout.fits(a);
         if !state.pending.iter().all(|s| fits(&s.actions))
             || !state.outstanding.iter().all(|o| fits(&o.actions))
         {
