@@ -17,7 +17,8 @@
 //! - [`Policy::sample`], [`Policy::greedy`], [`Policy::distributions`], [`Policy::loss`]:
 //!   the forward pass;
 //! - [`Policy::loss_and_grad`]: the REINFORCE loss and its gradient by backpropagation
-//!   through time, written out by hand (the derivation is on [`Tape::backward`]).
+//!   through time, written out by hand (the derivation is on `Tape::backward`, in the
+//!   source).
 //!
 //! The tests check the gradient against central finite differences of [`Policy::loss`]
 //! for every parameter.
@@ -423,9 +424,9 @@ impl Policy {
     }
 
     /// The REINFORCE loss of a batch (as [`loss`](Self::loss)) and its gradient with
-    /// respect to every parameter, by backpropagation through time (see
-    /// [`Tape::backward`]). Accumulated in `f64` over the samples in order, so the result
-    /// is the same on every machine. `None` if the batch is empty, `p` is not
+    /// respect to every parameter, by backpropagation through time (see `Tape::backward`
+    /// in the source). Accumulated in `f64` over the samples in order, so the result is
+    /// the same on every machine. `None` if the batch is empty, `p` is not
     /// [`Layout::len`] long or a sample's actions do not fit the layout (the strategy
     /// never builds such a batch; a wrong one is refused rather than read out of bounds).
     pub fn loss_and_grad<P: Copy + Into<f64>>(
