@@ -18,6 +18,7 @@ use nas_eval as _;
 use nas_evo as _;
 use nas_rl as _;
 use nas_space as _;
+use nas_storage_sqlite as _;
 
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
@@ -49,7 +50,8 @@ enum Command {
     Eval(commands::eval::EvalArgs),
     /// Summarize an experiment: counts and best trials.
     Show {
-        /// The experiment's name (in --dir) or the path of its journal file.
+        /// The experiment's name (in --dir), the path of its journal file, or its storage
+        /// URL (`sqlite:runs/x.sqlite`).
         experiment: String,
         /// Folder of the experiment journals.
         #[arg(long, default_value = "runs")]

@@ -13,6 +13,8 @@ mod bad_input;
 mod flags;
 #[path = "cli/journal.rs"]
 mod journal;
+#[path = "cli/storage.rs"]
+mod storage;
 
 /// Flags that select the tabular benchmark (fast) instead of the default training.
 const TABLE: [&str; 4] = ["--strategy", "random", "--evaluator", "nb201-table"];

@@ -3,12 +3,13 @@
 
 use crate::config::ExperimentConfig;
 use crate::evaluator::Evaluator;
-use crate::journal::{Journal, JournalState, SqliteJournal};
+use crate::journal::{Journal, JournalState};
 use crate::registry::{ConfigError, OneShotContext};
 use crate::rng::derive_seed;
 use crate::runner::BlackBoxSearch;
 use crate::search::{Observer, Search, SearchError, SearchReport};
 use crate::space::SearchSpace;
+use crate::storage::{self, JournalRequest};
 use crate::strategy::StrategyContext;
 use crate::trial::{MetricRole, MetricSpec, Objective};
 use std::path::{Path, PathBuf};
@@ -128,32 +129,57 @@ impl Experiment {
         })
     }
 
-    /// The journal file of this experiment in `dir`.
+    /// The journal file of this experiment in `dir`, where [`Experiment::run_in`] keeps it.
     pub fn journal_path(&self, dir: &Path) -> PathBuf {
         dir.join(format!("{}.sqlite", self.config.name))
     }
 
-    /// Opens (or creates) the experiment's journal in `dir` and runs the search, resuming
-    /// from what the journal holds.
+    /// The default storage URL of this experiment in `dir`: `sqlite:<dir>/<name>.sqlite`.
     ///
     /// # Errors
-    /// A journal that another process writes, that holds another config or is not a
-    /// journal; anything [`Search::run`] reports.
+    /// A folder whose path is not UTF-8.
+    pub fn storage_in(&self, dir: &Path) -> Result<String, SearchError> {
+        Ok(storage::default_url(dir, &self.config.name)?)
+    }
+
+    /// Opens (or creates) the experiment's journal in `dir` (the SQLite file
+    /// [`Experiment::journal_path`]) and runs the search, resuming from what the journal
+    /// holds. The SQLite storage must be linked (`use nas_storage_sqlite as _;`).
+    ///
+    /// # Errors
+    /// As [`Experiment::run_at`].
     pub fn run_in(
         &mut self,
         dir: &Path,
         observer: &mut dyn Observer,
     ) -> Result<SearchReport, SearchError> {
+        let url = self.storage_in(dir)?;
+        self.run_at(&url, observer)
+    }
+
+    /// Opens (or creates) the experiment's journal at the storage URL `url`
+    /// (`sqlite:runs/x.sqlite`), through the storage registered under its scheme, and runs
+    /// the search, resuming from what the journal holds.
+    ///
+    /// # Errors
+    /// A URL of no registered storage; a journal that another process writes, that holds
+    /// another config or is not a journal; anything [`Search::run`] reports.
+    pub fn run_at(
+        &mut self,
+        url: &str,
+        observer: &mut dyn Observer,
+    ) -> Result<SearchReport, SearchError> {
         let config = self.config.to_json()?;
         let space = Arc::clone(&self.space);
-        let (mut journal, state) = SqliteJournal::open(
-            &self.journal_path(dir),
-            &config,
-            Box::new(move |t| space.render(&t.genotype)),
+        let (mut journal, state) = storage::open(
+            url,
+            JournalRequest {
+                config: &config,
+                objectives: &self.objectives,
+                render: Box::new(move |t| space.render(&t.genotype)),
+            },
         )?;
-        // Stored so that showing the journal later needs no evaluator (data sets).
-        journal.record_objectives(&self.objectives)?;
-        self.run_with(&mut journal, observer, state)
+        self.run_with(journal.as_mut(), observer, state)
     }
 
     /// Runs against any journal.

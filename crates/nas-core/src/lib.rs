@@ -6,7 +6,8 @@
 //! - [`strategy`]: ask/tell [`Strategy`](strategy::Strategy) with checkpoints.
 //! - [`evaluator`]: [`Evaluator`](evaluator::Evaluator) with intermediate reports.
 //! - [`runner`]: the black-box search with N trials in flight, reproducible by design.
-//! - [`journal`]: every trial event in an SQLite file; resume is exact.
+//! - [`journal`]: every trial event, with the strategy checkpoint; resume is exact.
+//! - [`storage`]: where journals live, a plugin kind chosen by URL (`sqlite:runs/x.sqlite`).
 //! - [`registry`]: plugins registered with `inventory`, configs with `erased-serde`.
 //! - [`pareto`]: non-dominated sorting, crowding, hypervolume.
 //! - [`seen`]: the record of proposed functions every strategy keeps.
@@ -24,6 +25,7 @@ pub mod search;
 pub mod seen;
 pub mod space;
 pub mod stats;
+pub mod storage;
 pub mod strategy;
 pub mod testkit;
 pub mod text;

@@ -1,10 +1,11 @@
 //! Integration tests of nas-core with a toy space, strategy and evaluator: the runner,
-//! the journal and resume, the registry and configs. No other crate is needed.
+//! the journal and resume, the registry and configs. Journals are the SQLite storage's
+//! (a dev-dependency); its own hardening tests live in `nas-storage-sqlite`.
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
 use nas_core::config::Budget;
-use nas_core::journal::{Journal, NullJournal, SqliteJournal};
+use nas_core::journal::{Journal, NullJournal};
 use nas_core::registry::{
     ConfigError, EvaluatorConfig, PluginConfig, RegistryError, SpaceConfig, StrategyConfig,
 };
@@ -15,14 +16,13 @@ use nas_core::{
     MetricRole, MetricSpec, Metrics, Outcome, Proposal, Reporter, Rng, SearchSpace, Strategy,
     StrategyContext, StrategyError, Trial, TrialResult,
 };
+use nas_storage_sqlite::SqliteJournal;
 use proptest::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 #[path = "core/in_flight.rs"]
 mod in_flight;
-#[path = "core/journal.rs"]
-mod journal;
 
 // ---------------------------------------------------------------- toy plugins
 

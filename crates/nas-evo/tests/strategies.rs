@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
-use nas_core::journal::{Journal, JournalError, NullJournal, SqliteJournal};
+use nas_core::journal::{Journal, JournalError, NullJournal};
 use nas_core::registry::{StrategyConfig, plugins};
 use nas_core::search::{Observer, Progress, Quiet};
 use nas_core::{
@@ -15,6 +15,7 @@ use nas_core::{
 use nas_eval as _;
 use nas_evo as _;
 use nas_space::Nb201Space;
+use nas_storage_sqlite::SqliteJournal;
 use proptest::prelude::*;
 use std::collections::HashSet;
 
@@ -149,7 +150,7 @@ impl Crashing {
         self.events += 1;
         if self.events == self.crash_after {
             return Err(JournalError::Invalid {
-                path: "test".into(),
+                location: "test".into(),
                 reason: "simulated crash".into(),
             });
         }

@@ -3,7 +3,6 @@
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
 use custom_strategy as _;
-use nas_core::journal::SqliteJournal;
 use nas_core::registry::{StrategyConfig, find};
 use std::process::{Command, ExitCode};
 
@@ -40,7 +39,9 @@ fn the_cli_runs_it() {
         "nb201-table",
     ]);
     assert_eq!(code, ExitCode::SUCCESS);
-    let state = SqliteJournal::read(&dir.path().join("mb.sqlite")).unwrap();
+    // The journal through the storage registry: nas-cli links the SQLite storage.
+    let journal = dir.path().join("mb.sqlite");
+    let state = nas_core::storage::read(&format!("sqlite:{}", journal.display())).unwrap();
     assert_eq!(state.finished.len(), 25);
     assert_eq!(state.config["strategy"]["type"], "mutate-best");
     assert_eq!(state.config["strategy"]["warmup"], 5);

@@ -6,10 +6,10 @@ use crate::out::outln;
 use crate::progress::ProgressObserver;
 use anyhow::{Context, Result, bail};
 use nas_core::config::Budget;
-use nas_core::journal::SqliteJournal;
+use nas_core::storage;
 use nas_core::{Experiment, ExperimentConfig, SearchReport};
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// A budget in seconds: a positive, finite number (`nan` and `inf` are refused here,
 /// since JSON cannot carry them and they would vanish from the config).
@@ -73,8 +73,12 @@ pub struct SearchArgs {
     /// Folder of the experiment journals.
     #[arg(long, default_value = "runs")]
     dir: PathBuf,
-    /// Continue the experiment `--name` from its journal, with the config stored there
-    /// (a budget flag extends its budget).
+    /// Where the journal is, as a storage URL (`sqlite:runs/x.sqlite`); replaces
+    /// `<dir>/<name>.sqlite`. `nas show URL` reads it back.
+    #[arg(long, value_name = "URL")]
+    storage: Option<String>,
+    /// Continue the experiment `--name` (or the one at `--storage`) from its journal, with
+    /// the config stored there (a budget flag extends its budget).
     #[arg(long)]
     resume: bool,
     /// No progress bar.
@@ -127,20 +131,57 @@ fn budget_text(budget: &Value) -> String {
     }
 }
 
+/// The config stored in the journal `--resume` continues: at `--storage`, or
+/// `<dir>/<name>.sqlite`.
+fn resumed_config(args: &SearchArgs) -> Result<Value> {
+    if let Some(url) = &args.storage {
+        return Ok(storage::read(url).context("--resume")?.config);
+    }
+    let name = args
+        .name
+        .as_deref()
+        .context("--resume needs --name (the experiment to continue) or --storage")?;
+    let path = args.dir.join(format!("{name}.sqlite"));
+    if !path.is_file() {
+        bail!("--resume: no experiment `{name}` in {}", args.dir.display());
+    }
+    Ok(storage::read(&storage::default_url(&args.dir, name)?)?.config)
+}
+
+/// Where a search's journal is, as it is stored and as it is shown.
+struct JournalAt {
+    /// The storage URL.
+    url: String,
+    /// For people: the file of the default storage, or the URL without its password.
+    shown: String,
+    /// The `nas show` arguments that read it back.
+    show_args: String,
+}
+
+impl JournalAt {
+    fn of(args: &SearchArgs, experiment: &Experiment) -> Result<Self> {
+        if let Some(url) = &args.storage {
+            let shown = storage::StorageUrl::parse(url)?.to_string();
+            return Ok(JournalAt {
+                url: url.clone(),
+                show_args: shown.clone(),
+                shown,
+            });
+        }
+        Ok(JournalAt {
+            url: experiment.storage_in(&args.dir)?,
+            shown: experiment.journal_path(&args.dir).display().to_string(),
+            show_args: format!("{} --dir {}", experiment.config.name, args.dir.display()),
+        })
+    }
+}
+
 /// The experiment config from the journal (`--resume`), a file or the default, with the
 /// flags applied.
 fn build_config(args: &SearchArgs) -> Result<ExperimentConfig> {
     let mut file: Option<(String, String)> = None;
     let mut config = if args.resume {
-        let name = args
-            .name
-            .as_deref()
-            .context("--resume needs --name (the experiment to continue)")?;
-        let path = args.dir.join(format!("{name}.sqlite"));
-        if !path.is_file() {
-            bail!("--resume: no experiment `{name}` in {}", args.dir.display());
-        }
-        SqliteJournal::read(&path)?.config
+        resumed_config(args)?
     } else if let Some(path) = &args.config {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read config {}", path.display()))?;
@@ -222,22 +263,26 @@ fn build_config(args: &SearchArgs) -> Result<ExperimentConfig> {
 }
 
 pub fn run(args: SearchArgs) -> Result<()> {
+    if let Some(url) = &args.storage {
+        // Checked before the experiment is built, which may load data sets.
+        storage::find(&storage::StorageUrl::parse(url)?)?;
+    }
     let config = build_config(&args)?;
     let mut experiment = Experiment::build(config)?;
-    let journal = experiment.journal_path(&args.dir);
+    let journal = JournalAt::of(&args, &experiment)?;
     let mut observer = ProgressObserver::new(!args.no_progress && !args.json);
-    let report = experiment.run_in(&args.dir, &mut observer)?;
+    let report = experiment.run_at(&journal.url, &mut observer)?;
     observer.finish();
     // The reasons come from the journal, so a resumed search counts the failures of the
     // runs before it too.
-    let finished = SqliteJournal::read(&journal)?.finished;
+    let finished = storage::read(&journal.url)?.finished;
     let failures = failure_reasons(&finished);
     if args.json {
         outln!(
             "{}",
             serde_json::to_string_pretty(&json!({
                 "name": experiment.config.name,
-                "journal": journal,
+                "journal": journal.shown,
                 "report": report,
                 "best_arch": report.progress.best.as_ref().map(|b| experiment.space.render(&b.trial.genotype)),
                 "failures": failures.iter().map(|(reason, count)| json!({ "reason": reason, "count": count })).collect::<Vec<_>>(),
@@ -271,7 +316,7 @@ const REASONS_SHOWN: usize = 3;
 fn print_report(
     experiment: &Experiment,
     report: &SearchReport,
-    journal: &Path,
+    journal: &JournalAt,
     failures: &[(&str, usize)],
 ) -> Result<()> {
     let p = &report.progress;
@@ -323,10 +368,9 @@ fn print_report(
         outln!("Pareto front: {} trials", report.pareto_front.len())?;
     }
     outln!(
-        "journal: {} (nas show {} --dir {})",
-        journal.display(),
-        experiment.config.name,
-        journal.parent().unwrap_or(Path::new(".")).display()
+        "journal: {} (nas show {})",
+        journal.shown,
+        journal.show_args
     )?;
     Ok(())
 }

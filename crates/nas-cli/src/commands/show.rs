@@ -5,8 +5,9 @@
 //! evaluator (and no data set) is loaded, except for journals written before they were.
 
 use crate::out::outln;
-use anyhow::{Context, Result};
-use nas_core::journal::{JournalState, SqliteJournal};
+use anyhow::{Context, Result, bail};
+use nas_core::journal::JournalState;
+use nas_core::storage::{self, StorageUrl};
 use nas_core::{Experiment, ExperimentConfig, Objective, Outcome, SearchSpace, TrialResult};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -18,25 +19,41 @@ const SHOWN_REASONS: usize = 3;
 /// Reasons longer than this are cut in the text summary (`--json` has them whole).
 const REASON_CHARS: usize = 100;
 
-fn journal_path(experiment: &str, dir: &Path) -> PathBuf {
+/// The journal `nas show EXPERIMENT` reads, as a storage URL and as shown to people.
+///
+/// An existing file is that file; text with a URL scheme (`sqlite:runs/x.sqlite`,
+/// `postgresql://...`) is a storage URL, unless `<dir>/<text>.sqlite` exists (an
+/// experiment named `a:b`); a `.sqlite` path is that file; any other text names the
+/// experiment's file in `dir`, as before storages were plugins.
+fn journal_at(experiment: &str, dir: &Path) -> Result<(String, String)> {
     let as_path = PathBuf::from(experiment);
-    if as_path.extension().is_some_and(|e| e == "sqlite") || as_path.is_file() {
+    let in_dir = dir.join(format!("{experiment}.sqlite"));
+    if !as_path.is_file() && storage::has_scheme(experiment) && !in_dir.is_file() {
+        let shown = StorageUrl::parse(experiment)?.to_string();
+        return Ok((experiment.to_string(), shown));
+    }
+    let path = if as_path.is_file() || as_path.extension().is_some_and(|e| e == "sqlite") {
         as_path
     } else {
-        dir.join(format!("{experiment}.sqlite"))
-    }
+        in_dir
+    };
+    let url = match path.to_str() {
+        Some(text) => format!("{}:{text}", storage::DEFAULT_SCHEME),
+        None => bail!("{}: the path is not UTF-8", path.display()),
+    };
+    Ok((url, path.display().to_string()))
 }
 
 /// The stored objectives; for a journal written before they were stored, the whole
 /// experiment is built to resolve them.
-fn objectives(state: &JournalState, path: &Path) -> Result<Vec<Objective>> {
+fn objectives(state: &JournalState, path: &str) -> Result<Vec<Objective>> {
     if let Some(stored) = state.objectives.as_ref().filter(|o| !o.is_empty()) {
         return Ok(stored.clone());
     }
     let config = ExperimentConfig::from_json(state.config.clone())
-        .with_context(|| format!("{}: stored config", path.display()))?;
+        .with_context(|| format!("{path}: stored config"))?;
     let built = Experiment::build(config)
-        .with_context(|| format!("{}: cannot rebuild the experiment", path.display()))?;
+        .with_context(|| format!("{path}: cannot rebuild the experiment"))?;
     Ok(built.objectives)
 }
 
@@ -66,7 +83,8 @@ pub(crate) fn short_reason(reason: &str) -> String {
 
 /// What `nas show` reports, gathered once for the text and the JSON form.
 struct Summary<'a> {
-    path: PathBuf,
+    /// The journal's file, or its storage URL without a password.
+    path: String,
     config: ExperimentConfig,
     state: &'a JournalState,
     space: Arc<dyn SearchSpace>,
@@ -141,7 +159,7 @@ impl Summary<'_> {
 
     fn print(&self, top: usize) -> std::io::Result<()> {
         let c = &self.config;
-        outln!("experiment {} ({})", c.name, self.path.display())?;
+        outln!("experiment {} ({})", c.name, self.path)?;
         outln!(
             "  space {}, strategy {}, evaluator {}, seed {}, workers {}",
             c.space.name,
@@ -200,19 +218,19 @@ impl Summary<'_> {
 }
 
 pub fn run(experiment: &str, dir: &Path, top: usize, as_json: bool) -> Result<()> {
-    let path = journal_path(experiment, dir);
-    let state = SqliteJournal::read(&path)?;
+    let (url, path) = journal_at(experiment, dir)?;
+    let state = storage::read(&url)?;
     let config = ExperimentConfig::from_json(state.config.clone())
-        .with_context(|| format!("{}: stored config", path.display()))?;
+        .with_context(|| format!("{path}: stored config"))?;
     let space = config
         .space
         .config
         .build()
-        .with_context(|| format!("{}: space `{}`", path.display(), config.space.name))?;
+        .with_context(|| format!("{path}: space `{}`", config.space.name))?;
     let objective = objectives(&state, &path)?
         .into_iter()
         .next()
-        .with_context(|| format!("{}: the experiment has no objective", path.display()))?;
+        .with_context(|| format!("{path}: the experiment has no objective"))?;
     let mut scored: Vec<(&TrialResult, f64)> = state
         .finished
         .iter()
@@ -221,7 +239,7 @@ pub fn run(experiment: &str, dir: &Path, top: usize, as_json: bool) -> Result<()
     // Best first; ties keep trial order.
     scored.sort_by(|a, b| b.1.total_cmp(&a.1));
     let summary = Summary {
-        writer: SqliteJournal::writer(&path),
+        writer: storage::writer(&url)?,
         path,
         config,
         state: &state,

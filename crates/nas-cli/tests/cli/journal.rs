@@ -3,8 +3,9 @@
 //! renamed journals, SQLite errors told once.
 
 use super::{TABLE, assert_clean_failure, finished_count, nas, text, trials};
-use nas_core::journal::{Journal, SqliteJournal};
+use nas_core::journal::Journal;
 use nas_core::{Outcome, Trial, TrialResult};
+use nas_storage_sqlite::SqliteJournal;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -1,5 +1,8 @@
 //! Whether a stored config may be continued by a new one, and if not, where they differ.
+//!
+//! Storage-neutral, so that every storage refuses the same configs with the same words.
 
+use super::JournalError;
 use serde_json::Value;
 
 /// Top-level fields that may change between runs of one experiment: the budget (a search
@@ -20,10 +23,34 @@ fn comparable(config: &Value) -> Value {
     c
 }
 
+/// Whether the experiment stored at `location` may be continued with the config `wanted`:
+/// everything but the budget and the name must be equal (a search extended, a journal
+/// copied or renamed).
+///
+/// # Errors
+/// [`JournalError::Invalid`] naming the first differing field with both values.
+pub fn check_continuation(
+    location: &str,
+    stored: &Value,
+    wanted: &Value,
+) -> Result<(), JournalError> {
+    match first_difference(stored, wanted) {
+        None => Ok(()),
+        Some((field, there, here)) => Err(JournalError::Invalid {
+            location: location.to_string(),
+            reason: format!(
+                "holds an experiment with another config: `{field}` is {there} there and \
+                 {here} here (only the budget and the name may differ); choose another \
+                 name, or delete the journal to start over"
+            ),
+        }),
+    }
+}
+
 /// The first field where `stored` and `wanted` differ (fields in name order), as
 /// `(path, stored value, wanted value)` with long values shortened; `None` when the
 /// experiment may continue: everything but the budget and the name is equal.
-pub(super) fn first_difference(stored: &Value, wanted: &Value) -> Option<(String, String, String)> {
+pub fn first_difference(stored: &Value, wanted: &Value) -> Option<(String, String, String)> {
     difference(&comparable(stored), &comparable(wanted), String::new())
 }
 
@@ -111,6 +138,20 @@ mod tests {
             first_difference(&c, &d),
             Some(("objectives[1]".into(), "(absent)".into(), "\"y\"".into()))
         );
+    }
+
+    #[test]
+    fn a_refusal_names_the_location_and_the_field() {
+        let a = json!({"name": "a", "seed": 1});
+        let b = json!({"name": "b", "seed": 2});
+        assert!(check_continuation("x.sqlite", &a, &b.clone()).is_err());
+        let text = check_continuation("x.sqlite", &a, &b)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(text.starts_with("journal x.sqlite: "), "{text}");
+        assert!(text.contains("`seed` is 1 there and 2 here"), "{text}");
+        assert!(check_continuation("x.sqlite", &a, &json!({"name": "c", "seed": 1})).is_ok());
     }
 
     #[test]

@@ -5,46 +5,47 @@
 //! checkpoint and the events are written atomically, a resumed search restores a strategy
 //! that has seen exactly the journaled events: trials that were asked but not finished are
 //! run again with the same id and seed, finished ones are never run twice.
+//!
+//! This module is storage-neutral: the trait, the state a journal holds and its errors.
+//! Where journals live is a plugin kind ([`crate::storage`]): the SQLite files of
+//! `nas-storage-sqlite` are the default, chosen by a URL's scheme.
 
 mod diff;
-mod file;
-mod lock;
-mod sqlite;
 
-pub use sqlite::SqliteJournal;
+pub use diff::{check_continuation, first_difference};
 
 use crate::strategy::StrategyError;
 use crate::trial::{Objective, Trial, TrialResult};
 
-/// A journal that failed: the file, and what is wrong with it.
+/// A journal that failed: where it is (a file, a storage URL without its password), and
+/// what is wrong.
+///
+/// No variant names a database: a storage plugin turns its database's errors into
+/// [`JournalError::Storage`] with the database's own message, so a second storage adds a
+/// crate, not a variant.
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
-    #[error("journal {path}: {reason}")]
-    Invalid { path: String, reason: String },
+    /// What is stored there is not a journal we may use: not a journal at all, another
+    /// experiment's config, a format this program does not read.
+    #[error("journal {location}: {reason}")]
+    Invalid { location: String, reason: String },
     /// Another process writes this journal: two writers would interleave trial ids.
     #[error(
-        "journal {path} is in use by {holder}: one experiment has one writer; wait for that \
-         search to end or stop it (a stopped search is continued with --resume)"
+        "journal {location} is in use by {holder}: one experiment has one writer; wait for \
+         that search to end or stop it (a stopped search is continued with --resume)"
     )]
-    Locked { path: String, holder: String },
-    /// SQLite's own error. Its message is printed once: rusqlite's error repeats its
-    /// message in its `source` chain, which a CLI that prints causes would show three
-    /// times, so it is kept as a plain field, not a source.
-    #[error("journal {path}: {}", sqlite_message(error))]
-    Sqlite {
-        path: String,
-        error: rusqlite::Error,
-    },
+    Locked { location: String, holder: String },
+    /// The storage itself failed (a database error, a full disk, a lost connection), with
+    /// its own message told once: a plain string, not a `source`, because database errors
+    /// tend to repeat their message in their source chain, which a CLI printing causes
+    /// would show several times.
+    #[error("journal {location}: {reason}")]
+    Storage { location: String, reason: String },
+    /// A storage URL that names no registered storage, or that its storage cannot read.
+    #[error("storage `{url}`: {reason}")]
+    Url { url: String, reason: String },
     #[error(transparent)]
     Checkpoint(#[from] StrategyError),
-}
-
-/// SQLite's message for an error, without the code rusqlite adds as its source.
-fn sqlite_message(error: &rusqlite::Error) -> String {
-    match error {
-        rusqlite::Error::SqliteFailure(_, Some(message)) => message.clone(),
-        other => other.to_string(),
-    }
 }
 
 /// Where a search writes its events.

@@ -1,13 +1,13 @@
 //! The runner and the clock (issue #14): a trial in flight is visible in the journal
 //! while it runs, and the wall budget stops a running trial.
 
-use nas_core::journal::SqliteJournal;
 use nas_core::registry::{ConfigError, EvaluatorConfig};
 use nas_core::search::{Observer, Quiet};
 use nas_core::{
     Control, EvalError, Evaluator, Experiment, Goal, MetricRole, MetricSpec, Metrics, Reporter,
     SearchSpace, Trial,
 };
+use nas_storage_sqlite::SqliteJournal;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -5,12 +5,13 @@
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::Tensor;
 use nas_core::config::ExperimentConfig;
-use nas_core::journal::{Journal, JournalError, SqliteJournal};
+use nas_core::journal::{Journal, JournalError};
 use nas_core::search::{Observer, SearchError};
 use nas_core::strategy::StrategyError;
 use nas_core::{Experiment, SearchSpace, Trial, TrialResult};
 use nas_enas::{EnasConfig, PHASE_KEY, PhaseOutcome, SupernetSearch, TrainedSupernet};
 use nas_space::Nb201Space;
+use nas_storage_sqlite::SqliteJournal;
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -85,7 +86,7 @@ impl Journal for KilledAfter<'_> {
         self.saved += 1;
         if self.saved == self.after {
             return Err(JournalError::Invalid {
-                path: "test".into(),
+                location: "test".into(),
                 reason: format!("killed after blob {}", self.saved),
             });
         }

@@ -91,7 +91,7 @@ fn an_experiment_evaluates_the_derived_cells_and_resumes_without_searching_again
         "{:?}",
         seen.0
     );
-    let journal = nas_core::journal::SqliteJournal::read(&e.journal_path(dir.path())).unwrap();
+    let journal = nas_storage_sqlite::SqliteJournal::read(&e.journal_path(dir.path())).unwrap();
     let cells: Vec<_> = journal
         .finished
         .iter()

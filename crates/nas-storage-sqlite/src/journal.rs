@@ -7,16 +7,15 @@
 //! people who open the file with `sqlite3`. WAL mode with `synchronous = NORMAL`: a
 //! killed process loses nothing that was flushed; a power cut may lose the last flush.
 
-use super::diff::first_difference;
-use super::file::{
-    APPLICATION_ID, create, folder_is_read_only, inspect, invalid, is_cannot_write,
+use crate::file::{
+    APPLICATION_ID, create, folder_is_read_only, inspect, invalid, open_in_place,
     open_where_unwritable, sqlite_err,
 };
-use super::lock::WriterLock;
-use super::{Journal, JournalError, JournalState};
-use crate::strategy::StrategyError;
-use crate::trial::{Objective, Outcome, Trial, TrialResult};
-use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use crate::lock::WriterLock;
+use nas_core::journal::{Journal, JournalError, JournalState, check_continuation};
+use nas_core::strategy::StrategyError;
+use nas_core::trial::{Metrics, Objective, Outcome, Trial, TrialResult};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -68,7 +67,7 @@ struct AskedData {
 struct FinishedData {
     outcome: Outcome,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    intermediate: Vec<crate::trial::Metrics>,
+    intermediate: Vec<Metrics>,
 }
 
 /// A journal in one SQLite file.
@@ -108,16 +107,10 @@ impl SqliteJournal {
         if !inspect(path)? {
             return Err(invalid(path, "no such file"));
         }
-        if !folder_is_read_only(path) {
-            let conn = Connection::open_with_flags(
-                path,
-                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )
-            .map_err(sqlite_err(path));
-            match conn.and_then(|c| load_existing(&c, path)) {
-                Err(e) if is_cannot_write(&e) => {}
-                done => return done,
-            }
+        if !folder_is_read_only(path)
+            && let Some(conn) = open_in_place(path)?
+        {
+            return load_existing(&conn, path);
         }
         let (conn, copy) = open_where_unwritable(path)?;
         let state = load_existing(&conn, path);
@@ -214,13 +207,7 @@ impl SqliteJournal {
         state: &JournalState,
         config: &serde_json::Value,
     ) -> Result<(), JournalError> {
-        if let Some((field, stored, wanted)) = first_difference(&state.config, config) {
-            return Err(self.invalid(format!(
-                "holds an experiment with another config: `{field}` is {stored} there and \
-                 {wanted} here (only the budget and the name may differ); choose another \
-                 name, or delete the file to start over"
-            )));
-        }
+        check_continuation(&self.path.display().to_string(), &state.config, config)?;
         if &state.config != config {
             self.conn
                 .execute(
@@ -400,7 +387,7 @@ impl Journal for SqliteJournal {
         struct FinishedRef<'a> {
             outcome: &'a Outcome,
             #[serde(skip_serializing_if = "<[_]>::is_empty")]
-            intermediate: &'a [crate::trial::Metrics],
+            intermediate: &'a [Metrics],
         }
         let text = serde_json::to_string(&FinishedRef {
             outcome: &result.outcome,

@@ -1,7 +1,9 @@
 //! The journal's hardening (issue #14): blobs, one writer per journal, foreign files,
-//! read-only copies, renamed journals, error messages.
+//! read-only copies, renamed journals, error messages. Moved here from nas-core's tests
+//! with the SQLite journal.
 
-use nas_core::journal::{Journal, NullJournal, SqliteJournal};
+use nas_core::journal::{Journal, NullJournal};
+use nas_storage_sqlite::SqliteJournal;
 
 fn config() -> serde_json::Value {
     serde_json::json!({"name": "j", "x": 1})
@@ -35,7 +37,7 @@ fn blobs_replace_the_last_value_and_survive_reopening() {
 
 use nas_core::journal::JournalError;
 use nas_core::search::Quiet;
-use nas_core::{Experiment, Genotype, Outcome, Trial, TrialResult};
+use nas_core::{Genotype, Outcome, Trial, TrialResult};
 use std::path::Path;
 
 /// Every file in `dir` with its bytes: what "left as it was" compares.
@@ -183,15 +185,11 @@ fn journals_of_earlier_versions_still_open() {
 #[test]
 fn a_renamed_journal_resumes_and_a_refusal_names_the_field() {
     let dir = tempfile::tempdir().unwrap();
-    Experiment::build(super::with("", 1))
-        .unwrap()
+    super::experiment("t", 3, 40)
         .run_in(dir.path(), &mut Quiet)
         .unwrap();
     std::fs::copy(dir.path().join("t.sqlite"), dir.path().join("u.sqlite")).unwrap();
-    let mut renamed = super::with("", 1);
-    renamed.name = "u".into();
-    let report = Experiment::build(renamed)
-        .unwrap()
+    let report = super::experiment("u", 3, 40)
         .run_in(dir.path(), &mut Quiet)
         .unwrap();
     assert_eq!(report.resumed, 40);
@@ -199,10 +197,7 @@ fn a_renamed_journal_resumes_and_a_refusal_names_the_field() {
     let stored = SqliteJournal::read(&dir.path().join("u.sqlite")).unwrap();
     assert_eq!(stored.config["name"], "u");
 
-    let mut other = super::with("", 1);
-    other.seed = 4;
-    let err = Experiment::build(other)
-        .unwrap()
+    let err = super::experiment("u", 4, 40)
         .run_in(dir.path(), &mut Quiet)
         .unwrap_err()
         .to_string();

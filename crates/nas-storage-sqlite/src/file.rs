@@ -6,41 +6,53 @@
 //! left byte-identical. New journals carry [`APPLICATION_ID`] in their header; journals of
 //! earlier versions, which have none, are recognized by their tables.
 
-use super::JournalError;
+use nas_core::journal::JournalError;
 use rusqlite::{Connection, OpenFlags};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// `PRAGMA application_id` of our journals: "NASJ".
-pub(super) const APPLICATION_ID: u32 = 0x4e41_534a;
+pub(crate) const APPLICATION_ID: u32 = 0x4e41_534a;
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 /// Where the application id lies in an SQLite header (big-endian).
 const APPLICATION_ID_AT: usize = 68;
 const HEADER_BYTES: usize = 100;
 
-pub(super) fn invalid(path: &Path, reason: impl Into<String>) -> JournalError {
+pub(crate) fn invalid(path: &Path, reason: impl Into<String>) -> JournalError {
     JournalError::Invalid {
-        path: path.display().to_string(),
+        location: path.display().to_string(),
         reason: reason.into(),
     }
 }
 
 /// Maps an SQLite error on `path`; a file that is not a database says so plainly.
-pub(super) fn sqlite_err(path: &Path) -> impl Fn(rusqlite::Error) -> JournalError + '_ {
+///
+/// Any other error becomes [`JournalError::Storage`] with SQLite's message once:
+/// rusqlite's error repeats its message in its `source` chain, which a CLI that prints
+/// causes would show three times.
+pub(crate) fn sqlite_err(path: &Path) -> impl Fn(rusqlite::Error) -> JournalError + '_ {
     move |error| match &error {
         rusqlite::Error::SqliteFailure(e, _) if e.code == rusqlite::ErrorCode::NotADatabase => {
             invalid(path, "not a journal: the file is not an SQLite database")
         }
-        _ => JournalError::Sqlite {
-            path: path.display().to_string(),
-            error,
+        _ => JournalError::Storage {
+            location: path.display().to_string(),
+            reason: sqlite_message(&error),
         },
     }
 }
 
+/// SQLite's message for an error, without the code rusqlite adds as its source.
+fn sqlite_message(error: &rusqlite::Error) -> String {
+    match error {
+        rusqlite::Error::SqliteFailure(_, Some(message)) => message.clone(),
+        other => other.to_string(),
+    }
+}
+
 /// `<journal>-wal` or another file beside the journal named by a suffix.
-pub(super) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
     PathBuf::from(name)
@@ -56,7 +68,7 @@ fn has_wal_frames(path: &Path) -> bool {
 /// # Errors
 /// Anything else (an empty file, a file that is not SQLite, another program's
 /// database), without having written to it.
-pub(super) fn inspect(path: &Path) -> Result<bool, JournalError> {
+pub(crate) fn inspect(path: &Path) -> Result<bool, JournalError> {
     match std::fs::metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
         Err(e) => return Err(invalid(path, format!("cannot read it: {e}"))),
@@ -186,7 +198,7 @@ fn file_uri(path: &Path) -> String {
 
 /// Creates a journal atomically: written whole under a temporary name, then renamed, so
 /// a journal's path never holds a half-made file that the next run would refuse.
-pub(super) fn create(
+pub(crate) fn create(
     path: &Path,
     init: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>,
 ) -> Result<(), JournalError> {
@@ -213,7 +225,7 @@ pub(super) fn create(
 }
 
 /// `true` when the journal's folder says it cannot be written (an archive, a shared copy).
-pub(super) fn folder_is_read_only(path: &Path) -> bool {
+pub(crate) fn folder_is_read_only(path: &Path) -> bool {
     let folder = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -221,16 +233,36 @@ pub(super) fn folder_is_read_only(path: &Path) -> bool {
     std::fs::metadata(folder).is_ok_and(|m| m.permissions().readonly())
 }
 
-/// `true` for the errors of reading a WAL database where SQLite may not write its
-/// shared-memory file (`SQLITE_READONLY_DIRECTORY` and kin).
-pub(super) fn is_cannot_write(e: &JournalError) -> bool {
-    matches!(
-        e,
-        JournalError::Sqlite {
-            error: rusqlite::Error::SqliteFailure(f, _),
-            ..
-        } if matches!(f.code, rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen)
+/// Opens a journal read-only where it lies and reads its schema, which is where SQLite
+/// fails when it may not write a WAL database's shared-memory file beside it
+/// (`SQLITE_READONLY_DIRECTORY` and kin): `Ok(None)` then, and the caller reads it
+/// without writing ([`open_where_unwritable`]).
+///
+/// # Errors
+/// Any other failure to open or read it.
+pub(crate) fn open_in_place(path: &Path) -> Result<Option<Connection>, JournalError> {
+    let opened = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
+    .and_then(|conn| {
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        })?;
+        Ok(conn)
+    });
+    match opened {
+        Ok(conn) => Ok(Some(conn)),
+        Err(rusqlite::Error::SqliteFailure(f, _))
+            if matches!(
+                f.code,
+                rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(sqlite_err(path)(e)),
+    }
 }
 
 /// A connection for reading a journal in a folder where nothing may be written.
@@ -239,7 +271,7 @@ pub(super) fn is_cannot_write(e: &JournalError) -> bool {
 /// A log with frames cannot be read in place (SQLite must write a `-shm` beside it), and
 /// skipping it would show an old state without a word, so both files are copied to a
 /// private folder and read there.
-pub(super) fn open_where_unwritable(
+pub(crate) fn open_where_unwritable(
     path: &Path,
 ) -> Result<(Connection, Option<PrivateCopy>), JournalError> {
     if !has_wal_frames(path) {
@@ -256,7 +288,7 @@ pub(super) fn open_where_unwritable(
 
 /// A journal and its log copied into a private temporary folder, removed when dropped.
 #[derive(Debug)]
-pub(super) struct PrivateCopy {
+pub(crate) struct PrivateCopy {
     folder: PathBuf,
     journal: PathBuf,
 }

@@ -9,7 +9,7 @@
 //! in place when the journal closes: deleting it would let a process that opened it just
 //! before the deletion lock a file nobody else sees.
 
-use super::JournalError;
+use nas_core::journal::JournalError;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -23,7 +23,7 @@ const RETRY_AFTER: Duration = Duration::from_millis(20);
 
 /// The exclusive lock of a journal's writer; released when dropped (or the process dies).
 #[derive(Debug)]
-pub(super) struct WriterLock {
+pub(crate) struct WriterLock {
     _file: File,
 }
 
@@ -71,10 +71,10 @@ impl WriterLock {
     /// [`JournalError::Locked`] when another process holds it; [`JournalError::Invalid`]
     /// when the lock file cannot be created or locked (a read-only folder, a file system
     /// without locks).
-    pub(super) fn acquire(journal: &Path) -> Result<Self, JournalError> {
+    pub(crate) fn acquire(journal: &Path) -> Result<Self, JournalError> {
         let path = lock_path(journal);
         let invalid = |reason: String| JournalError::Invalid {
-            path: journal.display().to_string(),
+            location: journal.display().to_string(),
             reason,
         };
         let mut file = OpenOptions::new()
@@ -94,7 +94,7 @@ impl WriterLock {
                 }
                 Err(TryLockError::WouldBlock) => {
                     return Err(JournalError::Locked {
-                        path: journal.display().to_string(),
+                        location: journal.display().to_string(),
                         holder: read_holder(&mut file),
                     });
                 }
@@ -118,7 +118,7 @@ impl WriterLock {
     /// Who holds the writer's lock of `journal` now, if anyone: a search is running.
     ///
     /// Never fails: a lock file that cannot be read means nobody is known to write.
-    pub(super) fn holder(journal: &Path) -> Option<String> {
+    pub(crate) fn holder(journal: &Path) -> Option<String> {
         let mut file = File::open(lock_path(journal)).ok()?;
         match file.try_lock_shared() {
             Ok(()) => None,
