@@ -7,7 +7,8 @@ pub mod published;
 pub mod report;
 pub mod svg;
 
-use nas_core::registry::{ConfigError, PluginConfig};
+use nas_core::config::StrategyChoice;
+use nas_core::registry::ConfigError;
 use nas_core::{Budget, Experiment, ExperimentConfig};
 
 // The registry only sees plugin crates that are named.
@@ -32,7 +33,7 @@ pub fn random_on_table(trials: u64, seed: u64) -> Result<Experiment, ConfigError
     .map_err(|e| ConfigError(e.to_string()))?;
     config.seed = seed;
     config.strategy =
-        PluginConfig::from_value(serde_json::json!({"type": "random", "unique": false}))
+        StrategyChoice::from_value(serde_json::json!({"type": "random", "unique": false}))
             .map_err(|e| ConfigError(e.to_string()))?;
     Experiment::build(config)
 }

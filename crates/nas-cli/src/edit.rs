@@ -5,9 +5,9 @@
 //! experiment that declares it as a [`Knob`], at the path the plugin gives.
 
 use anyhow::{Context, Result, bail};
-use nas_core::config::{FieldError, PLUGIN_PARTS};
+use nas_core::config::{FieldError, PLUGIN_PARTS, StrategyChoice};
 use nas_core::registry::{
-    EvaluatorConfig, Knob, PluginConfig, SpaceConfig, StrategyConfig, plugins,
+    EvaluatorConfig, Knob, OneShotConfig, PluginConfig, SpaceConfig, StrategyConfig, plugins,
 };
 use serde_json::{Value, json};
 
@@ -63,9 +63,7 @@ fn knobs_of(part: &str, name: &str) -> Result<&'static [Knob]> {
         "space" => PluginConfig::<dyn SpaceConfig>::default_for(name)?
             .config
             .knobs(),
-        "strategy" => PluginConfig::<dyn StrategyConfig>::default_for(name)?
-            .config
-            .knobs(),
+        "strategy" => StrategyChoice::default_for(name)?.knobs(),
         _ => PluginConfig::<dyn EvaluatorConfig>::default_for(name)?
             .config
             .knobs(),
@@ -85,6 +83,9 @@ fn plugins_taking(flag: &str) -> Result<Vec<String>> {
     }
     for p in plugins::<dyn StrategyConfig>()? {
         add("strategy", p.name, (p.default_config)().knobs());
+    }
+    for p in plugins::<dyn OneShotConfig>()? {
+        add("one-shot method", p.name, (p.default_config)().knobs());
     }
     for p in plugins::<dyn EvaluatorConfig>()? {
         add("evaluator", p.name, (p.default_config)().knobs());

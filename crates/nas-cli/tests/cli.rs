@@ -184,7 +184,7 @@ fn bad_input_gets_one_clear_line() {
     let d = dir.path().to_str().unwrap();
     assert_clean_failure(
         &nas(&["search", "--strategy", "nope", "--dir", d]),
-        "unknown strategy `nope`; available: ",
+        "unknown strategy or one-shot method `nope`; available: ",
     );
     assert_clean_failure(
         &nas(&["search", "--evaluator", "nope", "--dir", d]),

@@ -3,7 +3,8 @@
 //! checks the stored one is the same.
 
 use crate::registry::{
-    ConfigError, EvaluatorConfig, PluginConfig, RegistryError, SpaceConfig, StrategyConfig,
+    ConfigError, EvaluatorConfig, Knob, OneShotConfig, PluginConfig, PluginKind, RegistryError,
+    SpaceConfig, StrategyConfig, plugins,
 };
 use serde::{Deserialize, Serialize};
 
@@ -112,7 +113,7 @@ pub struct ExperimentConfig {
     pub objectives: Vec<String>,
     pub budget: Budget,
     pub space: PluginConfig<dyn SpaceConfig>,
-    pub strategy: PluginConfig<dyn StrategyConfig>,
+    pub strategy: StrategyChoice,
     pub evaluator: PluginConfig<dyn EvaluatorConfig>,
 }
 
@@ -135,7 +136,7 @@ impl ExperimentConfig {
             objectives: Vec::new(),
             budget,
             space: PluginConfig::default_for(space)?,
-            strategy: PluginConfig::default_for(strategy)?,
+            strategy: StrategyChoice::default_for(strategy)?,
             evaluator: PluginConfig::default_for(evaluator)?,
         })
     }
@@ -219,6 +220,129 @@ impl ExperimentConfig {
             )));
         }
         self.budget.check()
+    }
+}
+
+/// The `[strategy]` table of an experiment: a black-box strategy, which the runner
+/// drives by ask and tell, or a one-shot method, which runs a search of its own.
+///
+/// The rule: the table's `type` is looked up among the strategies and among the one-shot
+/// methods. A name registered as both is an error, so the table always means one thing;
+/// an unknown name lists the names of both kinds.
+#[derive(Debug)]
+pub enum StrategyChoice {
+    BlackBox(PluginConfig<dyn StrategyConfig>),
+    OneShot(PluginConfig<dyn OneShotConfig>),
+}
+
+impl StrategyChoice {
+    /// The plugin's registered name.
+    pub fn name(&self) -> &str {
+        match self {
+            StrategyChoice::BlackBox(c) => &c.name,
+            StrategyChoice::OneShot(c) => &c.name,
+        }
+    }
+
+    /// The command-line flags the plugin takes.
+    pub fn knobs(&self) -> &'static [Knob] {
+        match self {
+            StrategyChoice::BlackBox(c) => c.config.knobs(),
+            StrategyChoice::OneShot(c) => c.config.knobs(),
+        }
+    }
+
+    /// Whether `name` is a one-shot method (`Ok(true)`) or a strategy (`Ok(false)`).
+    ///
+    /// # Errors
+    /// A name of neither kind (listing both), a name of both kinds, a duplicate name.
+    pub fn is_one_shot(name: &str) -> Result<bool, RegistryError> {
+        let strategies = plugins::<dyn StrategyConfig>()?;
+        let one_shot = plugins::<dyn OneShotConfig>()?;
+        let is_strategy = strategies.iter().any(|p| p.name == name);
+        let is_one_shot = one_shot.iter().any(|p| p.name == name);
+        match (is_strategy, is_one_shot) {
+            (true, false) => Ok(false),
+            (false, true) => Ok(true),
+            (true, true) => Err(RegistryError::BadConfig {
+                kind: <dyn StrategyConfig as PluginKind>::KIND,
+                name: name.to_string(),
+                reason: "registered both as a strategy and as a one-shot method".into(),
+            }),
+            (false, false) => {
+                let mut available: Vec<&'static str> = strategies
+                    .iter()
+                    .map(|p| p.name)
+                    .chain(one_shot.iter().map(|p| p.name))
+                    .collect();
+                available.sort_unstable();
+                Err(RegistryError::Unknown {
+                    kind: "strategy or one-shot method",
+                    name: name.to_string(),
+                    available,
+                })
+            }
+        }
+    }
+
+    /// The plugin's default config.
+    ///
+    /// # Errors
+    /// As [`StrategyChoice::is_one_shot`].
+    pub fn default_for(name: &str) -> Result<Self, RegistryError> {
+        Ok(if Self::is_one_shot(name)? {
+            StrategyChoice::OneShot(PluginConfig::default_for(name)?)
+        } else {
+            StrategyChoice::BlackBox(PluginConfig::default_for(name)?)
+        })
+    }
+
+    /// Reads the table (or a bare name) of either kind.
+    ///
+    /// # Errors
+    /// No `type`, an unknown name, an unknown or ill-typed field.
+    pub fn from_value(value: serde_json::Value) -> Result<Self, RegistryError> {
+        let name = match &value {
+            serde_json::Value::String(name) => Some(name.clone()),
+            serde_json::Value::Object(table) => {
+                table.get("type").and_then(|t| t.as_str()).map(String::from)
+            }
+            _ => None,
+        };
+        match name {
+            Some(name) if Self::is_one_shot(&name)? => {
+                Ok(StrategyChoice::OneShot(PluginConfig::from_value(value)?))
+            }
+            // No name, or a strategy's: the strategy registry reads it (and says what
+            // is missing).
+            _ => Ok(StrategyChoice::BlackBox(PluginConfig::from_value(value)?)),
+        }
+    }
+
+    /// The config as a JSON table with its `type`.
+    ///
+    /// # Errors
+    /// A config that does not serialize.
+    pub fn to_value(&self) -> Result<serde_json::Value, serde_json::Error> {
+        match self {
+            StrategyChoice::BlackBox(c) => c.to_value(),
+            StrategyChoice::OneShot(c) => c.to_value(),
+        }
+    }
+}
+
+impl Serialize for StrategyChoice {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_value()
+            .map_err(serde::ser::Error::custom)?
+            .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for StrategyChoice {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        Self::from_value(value).map_err(serde::de::Error::custom)
     }
 }
 

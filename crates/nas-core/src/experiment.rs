@@ -2,6 +2,7 @@
 //! checking everything before anything runs.
 
 use crate::config::ExperimentConfig;
+use crate::config::StrategyChoice;
 use crate::evaluator::Evaluator;
 use crate::journal::{Journal, JournalState};
 use crate::registry::{ConfigError, OneShotContext};
@@ -91,10 +92,16 @@ impl Experiment {
             .map_err(|e| ConfigError(format!("evaluator `{}`: {e}", config.evaluator.name)))?;
         let objectives = resolve_objectives(&config.objectives, &evaluator.metrics())?;
         let strategy_seed = derive_seed(config.seed, STRATEGY_SEED_LABEL);
-        let named =
-            |e: ConfigError| ConfigError(format!("strategy `{}`: {e}", config.strategy.name));
-        let search: Box<dyn Search> = match config.strategy.config.one_shot() {
-            Some(one_shot) => one_shot
+        let named = |e: ConfigError| {
+            let kind = match &config.strategy {
+                StrategyChoice::BlackBox(_) => "strategy",
+                StrategyChoice::OneShot(_) => "one-shot method",
+            };
+            ConfigError(format!("{kind} `{}`: {e}", config.strategy.name()))
+        };
+        let search: Box<dyn Search> = match &config.strategy {
+            StrategyChoice::OneShot(one_shot) => one_shot
+                .config
                 .build_search(OneShotContext {
                     space: Arc::clone(&space),
                     evaluator: Arc::clone(&evaluator),
@@ -104,7 +111,7 @@ impl Experiment {
                     workers: config.workers,
                 })
                 .map_err(named)?,
-            None => {
+            StrategyChoice::BlackBox(strategy) => {
                 let ctx = StrategyContext {
                     space: Arc::clone(&space),
                     objectives: objectives.clone(),
@@ -112,7 +119,7 @@ impl Experiment {
                 };
                 Box::new(BlackBoxSearch {
                     space: Arc::clone(&space),
-                    strategy: config.strategy.config.build(ctx).map_err(named)?,
+                    strategy: strategy.config.build(ctx).map_err(named)?,
                     evaluator: Arc::clone(&evaluator),
                     objectives: objectives.clone(),
                     seed: config.seed,

@@ -83,13 +83,7 @@ pub trait SpaceConfig: erased_serde::Serialize + fmt::Debug + Send + Sync {
     }
 }
 
-/// Config of a strategy plugin: a black-box strategy, or a one-shot method.
-///
-/// One-shot methods (ENAS, DARTS) register here too, so that `strategy = { type = "enas" }`
-/// and `--strategy enas` work like any other strategy; they answer [`one_shot`] and the
-/// experiment builds them as a whole [`Search`] instead of driving them with the runner.
-///
-/// [`one_shot`]: StrategyConfig::one_shot
+/// Config of a black-box strategy plugin: ask/tell, driven by the runner.
 pub trait StrategyConfig: erased_serde::Serialize + fmt::Debug + Send + Sync {
     /// Checks the config against the space and objectives, then builds the strategy.
     ///
@@ -97,13 +91,7 @@ pub trait StrategyConfig: erased_serde::Serialize + fmt::Debug + Send + Sync {
     /// A field out of range, or a strategy that cannot work with these objectives.
     fn build(&self, ctx: StrategyContext) -> Result<Box<dyn Strategy>, ConfigError>;
 
-    /// The one-shot form of this plugin, if it is one; `None` for black-box strategies.
-    fn one_shot(&self) -> Option<&dyn OneShotConfig> {
-        None
-    }
-
-    /// The command-line flags this plugin takes (a one-shot method that trains a
-    /// supernet takes `--dataset` and `--backend`); none by default.
+    /// The command-line flags this plugin takes; none by default.
     fn knobs(&self) -> &'static [Knob] {
         &[]
     }
@@ -123,12 +111,24 @@ pub struct OneShotContext {
     pub workers: usize,
 }
 
-/// A strategy plugin that is a one-shot method: it builds a whole [`Search`].
-pub trait OneShotConfig: fmt::Debug + Send + Sync {
+/// Config of a one-shot method plugin (ENAS, DARTS): it trains a supernet, derives
+/// architectures and hands them to the experiment's evaluator, as a whole [`Search`].
+///
+/// One-shot methods are a registry of their own, so no strategy has a `build` that
+/// always fails. An experiment's `[strategy]` table names either kind (see
+/// [`StrategyChoice`](crate::config::StrategyChoice)); a name may be registered as one
+/// kind only.
+pub trait OneShotConfig: erased_serde::Serialize + fmt::Debug + Send + Sync {
     /// # Errors
     /// A field out of range, a space or objective the method cannot work with, missing
     /// data.
     fn build_search(&self, ctx: OneShotContext) -> Result<Box<dyn Search>, ConfigError>;
+
+    /// The command-line flags this plugin takes (a method that trains a supernet takes
+    /// `--dataset` and `--backend`); none by default.
+    fn knobs(&self) -> &'static [Knob] {
+        &[]
+    }
 }
 
 /// Config of an evaluator plugin.
@@ -148,6 +148,7 @@ pub trait EvaluatorConfig: erased_serde::Serialize + fmt::Debug + Send + Sync {
 erased_serde::serialize_trait_object!(SpaceConfig);
 erased_serde::serialize_trait_object!(StrategyConfig);
 erased_serde::serialize_trait_object!(EvaluatorConfig);
+erased_serde::serialize_trait_object!(OneShotConfig);
 
 /// A kind of plugin: one `inventory` collection per kind.
 pub trait PluginKind: 'static {
@@ -162,6 +163,9 @@ impl PluginKind for dyn StrategyConfig {
 }
 impl PluginKind for dyn EvaluatorConfig {
     const KIND: &'static str = "evaluator";
+}
+impl PluginKind for dyn OneShotConfig {
+    const KIND: &'static str = "one-shot method";
 }
 
 /// Boxing a concrete config as the kind's trait object.
@@ -180,6 +184,11 @@ impl<T: StrategyConfig + 'static> IntoBoxed<dyn StrategyConfig> for T {
 }
 impl<T: EvaluatorConfig + 'static> IntoBoxed<dyn EvaluatorConfig> for T {
     fn into_boxed(self) -> Box<dyn EvaluatorConfig> {
+        Box::new(self)
+    }
+}
+impl<T: OneShotConfig + 'static> IntoBoxed<dyn OneShotConfig> for T {
+    fn into_boxed(self) -> Box<dyn OneShotConfig> {
         Box::new(self)
     }
 }
@@ -232,6 +241,7 @@ impl<C: ?Sized + 'static> Plugin<C> {
 inventory::collect!(Plugin<dyn SpaceConfig>);
 inventory::collect!(Plugin<dyn StrategyConfig>);
 inventory::collect!(Plugin<dyn EvaluatorConfig>);
+inventory::collect!(Plugin<dyn OneShotConfig>);
 
 /// Registers a config type as a plugin of a kind:
 /// `nas_core::register!(dyn StrategyConfig, MyConfig, "my-strategy", "One line summary.");`

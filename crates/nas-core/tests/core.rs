@@ -305,8 +305,10 @@ fn same_seed_same_trials_even_with_threads() {
 #[test]
 fn a_strategy_with_nothing_to_propose_ends_the_search() {
     let mut c = with("", 1);
-    c.strategy =
-        PluginConfig::from_value(serde_json::json!({"type": "greedy", "limit": 7})).unwrap();
+    c.strategy = nas_core::config::StrategyChoice::from_value(
+        serde_json::json!({"type": "greedy", "limit": 7}),
+    )
+    .unwrap();
     let mut e = Experiment::build(c).unwrap();
     let report = e.run_with(&mut NullJournal, &mut Quiet, None).unwrap();
     assert_eq!(report.progress.finished, 7);
@@ -504,7 +506,11 @@ fn unknown_names_list_the_available_ones() {
             .contains("unknown strategy `nope`; available: ")
     );
     let err = ExperimentConfig::from_toml(&BASE.replace("\"greedy\"", "\"nope\"")).unwrap_err();
-    assert!(err.to_string().contains("unknown strategy `nope`"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("unknown strategy or one-shot method `nope`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -556,8 +562,10 @@ fn bad_values_are_caught_before_anything_runs() {
             .contains("`name`")
     );
     let mut c = with("", 1);
-    c.strategy =
-        PluginConfig::from_value(serde_json::json!({"type": "greedy", "limit": 0})).unwrap();
+    c.strategy = nas_core::config::StrategyChoice::from_value(
+        serde_json::json!({"type": "greedy", "limit": 0}),
+    )
+    .unwrap();
     let e = Experiment::build(c).unwrap_err().to_string();
     assert!(
         e.contains("strategy `greedy`") && e.contains("`limit`"),
@@ -588,7 +596,7 @@ proptest! {
         let mut c = with(&format!("delay_ms = {delay}"), workers);
         c.seed = seed;
         c.budget = Budget { trials: Some(trials), simulated_seconds: sim, wall_seconds: None };
-        c.strategy = PluginConfig::from_value(serde_json::json!({"type": "greedy", "limit": limit})).unwrap();
+        c.strategy = nas_core::config::StrategyChoice::from_value(serde_json::json!({"type": "greedy", "limit": limit})).unwrap();
         let json = c.to_json().unwrap();
         let back = ExperimentConfig::from_json(json.clone()).unwrap();
         prop_assert_eq!(back.to_json().unwrap(), json.clone());
@@ -596,4 +604,50 @@ proptest! {
         let from_toml = ExperimentConfig::from_toml(&toml).unwrap();
         prop_assert_eq!(from_toml.to_json().unwrap(), json);
     }
+}
+
+/// A one-shot method whose search needs data this test does not have: enough to see the
+/// `[strategy]` table choose the one-shot registry and the experiment call it.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NeedsDataConfig {
+    #[serde(default)]
+    epochs: u32,
+}
+
+impl nas_core::registry::OneShotConfig for NeedsDataConfig {
+    fn build_search(
+        &self,
+        _: nas_core::registry::OneShotContext,
+    ) -> Result<Box<dyn nas_core::Search>, ConfigError> {
+        Err(ConfigError(format!("no data for {} epochs", self.epochs)))
+    }
+}
+
+nas_core::register!(
+    dyn nas_core::registry::OneShotConfig,
+    NeedsDataConfig,
+    "needs-data",
+    "A one-shot method of the tests."
+);
+
+#[test]
+fn the_strategy_table_names_a_strategy_or_a_one_shot_method() {
+    use nas_core::config::StrategyChoice;
+    assert!(!StrategyChoice::is_one_shot("greedy").unwrap());
+    assert!(StrategyChoice::is_one_shot("needs-data").unwrap());
+    let c = config(&BASE.replace("type = \"greedy\"", "type = \"needs-data\"\nepochs = 3"));
+    assert!(matches!(c.strategy, StrategyChoice::OneShot(_)));
+    assert_eq!(c.strategy.name(), "needs-data");
+    // The config round-trips through JSON as the journal stores it.
+    let again = ExperimentConfig::from_json(c.to_json().unwrap()).unwrap();
+    assert_eq!(again.to_json().unwrap(), c.to_json().unwrap());
+    let err = Experiment::build(c).unwrap_err().to_string();
+    assert_eq!(err, "one-shot method `needs-data`: no data for 3 epochs");
+    // A one-shot method's unknown field is refused like a strategy's.
+    let err = ExperimentConfig::from_toml(
+        &BASE.replace("type = \"greedy\"", "type = \"needs-data\"\nepoch = 3"),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("unknown field `epoch`"), "{err}");
 }

@@ -31,30 +31,17 @@ pub use phase::{Candidate, PhaseOutcome, SearchCost, SupernetSearch, TrainedSupe
 
 use nas_core::config::Budget;
 use nas_core::journal::{Journal, JournalState};
-use nas_core::registry::{ConfigError, OneShotConfig, OneShotContext, StrategyConfig};
+use nas_core::registry::{ConfigError, OneShotConfig, OneShotContext};
 use nas_core::runner::BlackBoxSearch;
 use nas_core::search::{Observer, Search, SearchError, SearchReport};
-use nas_core::{SearchSpace, Strategy, StrategyContext};
+use nas_core::{SearchSpace, Strategy};
 use std::sync::Arc;
 
-impl StrategyConfig for EnasConfig {
-    fn build(&self, _ctx: StrategyContext) -> Result<Box<dyn Strategy>, ConfigError> {
-        Err(ConfigError(format!(
-            "{} is a one-shot search: build it with `one_shot()` (an experiment does)",
-            config::NAME
-        )))
-    }
-
-    fn one_shot(&self) -> Option<&dyn OneShotConfig> {
-        Some(self)
-    }
-
+impl OneShotConfig for EnasConfig {
     fn knobs(&self) -> &'static [nas_core::registry::Knob] {
         &nas_eval::data::TRAINING_KNOBS
     }
-}
 
-impl OneShotConfig for EnasConfig {
     fn build_search(&self, ctx: OneShotContext) -> Result<Box<dyn Search>, ConfigError> {
         Ok(Box::new(EnasSearch {
             phase: SupernetSearch::new(self, Arc::clone(&ctx.space))?,
@@ -64,7 +51,7 @@ impl OneShotConfig for EnasConfig {
 }
 
 nas_core::register!(
-    dyn StrategyConfig,
+    dyn OneShotConfig,
     EnasConfig,
     "enas",
     "ENAS (one-shot): a weight-sharing supernet of nb201 cells and an LSTM controller."

@@ -168,7 +168,7 @@ impl Journal for Crashing {
         self.inner.finished(r)
     }
     fn wants_flush(&self) -> bool {
-        self.events % self.flush_every == 0
+        self.events.is_multiple_of(self.flush_every)
     }
     fn flush(
         &mut self,
@@ -204,7 +204,7 @@ fn bad_configs_are_refused_before_the_search_starts() {
     ];
     for (strategy, field) in bad {
         let mut c = config("random", 0, 1, 10);
-        c.strategy = nas_core::registry::PluginConfig::from_value(strategy.clone()).unwrap();
+        c.strategy = nas_core::config::StrategyChoice::from_value(strategy.clone()).unwrap();
         let err = Experiment::build(c).unwrap_err().to_string();
         assert!(err.contains(field), "{strategy}: {err}");
     }

@@ -83,8 +83,6 @@ fn run() -> Result<(), String> {
     let registered: Vec<String> = plugins::<dyn StrategyConfig>()
         .map_err(|e| e.to_string())?
         .iter()
-        // One-shot methods (ENAS) train a supernet on real data: the table cannot run them.
-        .filter(|p| (p.default_config)().one_shot().is_none())
         .map(|p| p.name.to_string())
         .collect();
     let strategies = match &o.strategies {

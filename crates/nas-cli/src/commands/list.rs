@@ -3,7 +3,7 @@
 use crate::out::outln;
 use anyhow::Result;
 use nas_core::registry::{
-    EvaluatorConfig, Plugin, PluginKind, SpaceConfig, StrategyConfig, plugins,
+    EvaluatorConfig, OneShotConfig, Plugin, PluginKind, SpaceConfig, StrategyConfig, plugins,
 };
 use serde_json::{Value, json};
 
@@ -24,6 +24,7 @@ where
 pub fn run(as_json: bool) -> Result<()> {
     let mut all = entries::<dyn SpaceConfig>()?;
     all.extend(entries::<dyn StrategyConfig>()?);
+    all.extend(entries::<dyn OneShotConfig>()?);
     all.extend(entries::<dyn EvaluatorConfig>()?);
     all.extend(nas_space::nn::backend_names().into_iter().map(|b| {
         json!({ "kind": "backend", "name": b.name, "summary": b.summary, "default_config": {} })
@@ -55,6 +56,7 @@ pub fn run(as_json: bool) -> Result<()> {
 fn plural(kind: &str) -> String {
     match kind {
         "strategy" => "strategies".into(),
+        "one-shot method" => "one-shot methods".into(),
         other => format!("{other}s"),
     }
 }

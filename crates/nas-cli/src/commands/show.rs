@@ -163,7 +163,7 @@ impl Summary<'_> {
         outln!(
             "  space {}, strategy {}, evaluator {}, seed {}, workers {}",
             c.space.name,
-            c.strategy.name,
+            c.strategy.name(),
             c.evaluator.name,
             c.seed,
             c.workers

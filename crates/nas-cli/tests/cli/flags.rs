@@ -156,7 +156,7 @@ fn dataset_and_backend_go_to_the_plugins_that_declare_them() {
     assert_clean_failure(&o, "--backend: no plugin of this experiment takes it");
     let (_, err) = text(&o);
     assert!(err.contains("evaluator train"), "{err}");
-    assert!(err.contains("strategy enas"), "{err}");
+    assert!(err.contains("one-shot method enas"), "{err}");
 }
 
 #[test]
