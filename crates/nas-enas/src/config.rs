@@ -1,9 +1,9 @@
 //! The `enas` config: the supernet's shape and training, the controller, the derivation.
 
-use nas_rl::ReinforceConfig;
 use nas_core::registry::ConfigError;
 use nas_eval::data::DataConfig;
 use nas_eval::train::{OptimizerKind, TrainConfig};
+use nas_rl::ReinforceConfig;
 use serde::{Deserialize, Serialize};
 
 pub(crate) const NAME: &str = "enas";

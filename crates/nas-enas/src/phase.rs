@@ -4,7 +4,6 @@
 use super::checkpoint::PHASE_KEY;
 use super::config::EnasConfig;
 use super::sgd::SharedSgd;
-use nas_rl::Reinforce;
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::GradientsParams;
@@ -19,6 +18,7 @@ use nas_core::{
 };
 use nas_eval::data::{Images, Splits};
 use nas_eval::train::{batch, cosine};
+use nas_rl::Reinforce;
 use nas_space::nn::Nb201Supernet;
 use nas_space::{Architecture, Nb201NetConfig};
 use serde::{Deserialize, Serialize};

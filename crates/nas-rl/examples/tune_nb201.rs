@@ -76,7 +76,7 @@ fn overhead(n: usize, cfg: &str) {
         tell += t.elapsed().as_secs_f64();
     }
     println!(
-        "{cfg}: ask (plain-Rust forward + sampling) {:.1} µs, tell (burn forward + backward + Adam) {:.1} µs, per evaluation over {n}",
+        "{cfg}: ask (plain-Rust forward + sampling) {:.1} µs, tell (forward, backward through time, Adam) {:.1} µs, per evaluation over {n}",
         ask * 1e6 / n as f64,
         tell * 1e6 / n as f64
     );

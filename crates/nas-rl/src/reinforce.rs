@@ -11,24 +11,16 @@
 
 use crate::grid::Grid;
 use crate::policy::{Adam, Layout, Policy, Sample, Shaping};
+use nas_core::Seen;
 use nas_core::registry::{ConfigError, StrategyConfig};
+use nas_core::seen::{COVERED_AFTER_MISSES, RETRIES};
 use nas_core::strategy::{from_checkpoint, to_checkpoint};
 use nas_core::{
     Checkpoint, Genotype, Proposal, Rng, Strategy, StrategyContext, StrategyError, TrialResult,
 };
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
 
 const NAME: &str = "reinforce";
-
-/// Policy samples in a row that may all be genotypes proposed before, before a uniformly
-/// random unseen one is proposed instead: a controller that has converged would otherwise
-/// keep the search spinning on its favourite.
-const RETRIES: usize = 100;
-
-/// Uniform samples in a row that may all have been seen before the grid counts as covered
-/// (fingerprints merge isomorphic genotypes, so the number of distinct ones is unknown).
-const COVERED_AFTER_MISSES: usize = 100_000;
 
 /// Config of the `reinforce` strategy.
 ///
@@ -181,7 +173,9 @@ pub struct Reinforce {
     baseline: Option<f64>,
     pending: Vec<Sample>,
     outstanding: Vec<Outstanding>,
-    seen: HashSet<u64>,
+    /// The functions proposed so far, bounded by the grid: a unique search stops when
+    /// the controller can propose nothing new.
+    seen: Seen,
     updates: u64,
 }
 
@@ -202,6 +196,11 @@ impl Reinforce {
         );
         let mut rng = ctx.rng();
         let params = policy.init(config.init_range, &mut rng);
+        let bound = ctx
+            .space
+            .distinct_functions()
+            .map_or(grid.size(), |s| s.min(grid.size()));
+        let seen = Seen::with_bound(&ctx.space, Some(bound));
         Ok(Reinforce {
             adam: Adam::new(params.len()),
             params,
@@ -213,7 +212,7 @@ impl Reinforce {
             baseline: None,
             pending: Vec::new(),
             outstanding: Vec::new(),
-            seen: HashSet::new(),
+            seen,
             updates: 0,
         })
     }
@@ -256,39 +255,28 @@ impl Reinforce {
         self.grid.genotype(&self.policy.greedy(&self.params))
     }
 
-    fn covered(&self) -> bool {
-        let bound = self
-            .ctx
-            .space
-            .size()
-            .map_or(self.grid.size(), |s| s.min(self.grid.size()));
-        self.seen.len() as u128 >= bound
-    }
-
-    /// Records `g`; `false` if it (or a genotype with the same fingerprint) was seen.
-    fn insert(&mut self, g: &Genotype) -> bool {
-        self.seen.insert(self.ctx.space.fingerprint(g).0)
-    }
-
     /// The next proposal's choices, or `None` when a unique search has covered the grid.
     fn next(&mut self) -> Option<Vec<u32>> {
         if !self.config.unique {
             return Some(self.policy.sample(&self.params, &mut self.rng));
         }
-        if self.covered() {
+        if self.seen.covered() {
             return None;
         }
         for _ in 0..RETRIES {
             let a = self.policy.sample(&self.params, &mut self.rng);
-            if self.insert(&self.grid.genotype(&a)) {
+            if self.seen.insert(&self.grid.genotype(&a)) {
                 return Some(a);
             }
         }
         // The policy keeps proposing what was tried: an unseen genotype, uniformly.
         let choices = self.grid.choices();
         for _ in 0..COVERED_AFTER_MISSES {
+            if self.seen.covered() {
+                return None;
+            }
             let a: Vec<u32> = choices.iter().map(|&k| self.rng.index(k) as u32).collect();
-            if self.insert(&self.grid.genotype(&a)) {
+            if self.seen.insert(&self.grid.genotype(&a)) {
                 return Some(a);
             }
         }
@@ -360,8 +348,7 @@ impl Strategy for Reinforce {
     }
 
     fn checkpoint(&self) -> Result<Checkpoint, StrategyError> {
-        let mut seen: Vec<u64> = self.seen.iter().copied().collect();
-        seen.sort_unstable();
+        let seen = self.seen.sorted();
         to_checkpoint(&State {
             rng: self.rng.clone(),
             params: self.params.clone(),
@@ -397,7 +384,7 @@ impl Strategy for Reinforce {
         self.baseline = state.baseline;
         self.pending = state.pending;
         self.outstanding = state.outstanding;
-        self.seen = state.seen.into_iter().collect();
+        self.seen.replace(state.seen);
         self.updates = state.updates;
         Ok(())
     }
