@@ -46,10 +46,10 @@ impl Observer for ProgressObserver {
     fn on_result(&mut self, _result: &TrialResult, progress: &Progress) {
         if let Some(bar) = &self.bar {
             bar.set_position(progress.finished);
-            if let Some(best) = progress.best.as_ref().and_then(|b| b.outcome.metrics()) {
-                if let Some((name, value)) = best.iter().next() {
-                    bar.set_message(format!("best {name} {value:.2}"));
-                }
+            if let Some(best) = progress.best.as_ref().and_then(|b| b.outcome.metrics())
+                && let Some((name, value)) = best.iter().next()
+            {
+                bar.set_message(format!("best {name} {value:.2}"));
             }
         }
     }

@@ -8,6 +8,7 @@
 
 use crate::rng::Rng;
 use serde::{Deserialize, Serialize};
+use std::any::Any;
 use std::fmt;
 
 /// One decision of a space.
@@ -231,7 +232,11 @@ pub enum SpaceError {
 /// A search space: decisions plus the operators strategies need.
 ///
 /// Implementations must be deterministic given the `Rng`, so that a seed fixes a search.
-pub trait SearchSpace: Send + Sync + fmt::Debug {
+///
+/// `Any` is a supertrait so that code holding a `dyn SearchSpace` can reach the concrete
+/// space it knows ([`downcast_ref`](<dyn SearchSpace>::downcast_ref)): an evaluator built
+/// for NB201 cells reads their op codes instead of parsing `render`.
+pub trait SearchSpace: Any + Send + Sync + fmt::Debug {
     /// The registered name of this space (`nb201`, ...).
     fn name(&self) -> &str;
 
@@ -464,6 +469,26 @@ pub trait SearchSpace: Send + Sync + fmt::Debug {
     /// must never be below the true count: the search would stop with functions left.
     fn distinct_functions(&self) -> Option<u128> {
         self.size()
+    }
+}
+
+impl dyn SearchSpace {
+    /// The concrete space, if it is a `T`.
+    ///
+    /// ```
+    /// # use nas_core::{Decision, SearchSpace};
+    /// #[derive(Debug)]
+    /// struct Mine(Vec<Decision>);
+    /// impl SearchSpace for Mine {
+    ///     fn name(&self) -> &str { "mine" }
+    ///     fn decisions(&self) -> &[Decision] { &self.0 }
+    /// }
+    /// let space: Box<dyn SearchSpace> = Box::new(Mine(Vec::new()));
+    /// assert!(space.downcast_ref::<Mine>().is_some());
+    /// ```
+    pub fn downcast_ref<T: SearchSpace>(&self) -> Option<&T> {
+        let any: &dyn Any = self;
+        any.downcast_ref()
     }
 }
 

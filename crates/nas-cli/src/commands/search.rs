@@ -104,10 +104,10 @@ fn default_config() -> Value {
 /// `--space`, `--strategy`, `--evaluator`: a plugin other than the configured one starts
 /// from its defaults.
 fn set_plugin(config: &mut Value, part: &str, name: &Option<String>) {
-    if let Some(name) = name {
-        if config[part]["type"].as_str() != Some(name.as_str()) {
-            config[part] = json!({ "type": name });
-        }
+    if let Some(name) = name
+        && config[part]["type"].as_str() != Some(name.as_str())
+    {
+        config[part] = json!({ "type": name });
     }
 }
 
