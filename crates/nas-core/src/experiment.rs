@@ -73,6 +73,13 @@ pub fn resolve_objectives(
         .collect()
 }
 
+/// A plugin's error under its kind and name: `evaluator `train`: field `epochs`: ...`. A
+/// plugin that named itself already (`ConfigError::field`) is not named twice.
+fn under(kind: &str, name: &str, e: ConfigError) -> ConfigError {
+    let reason = e.0.strip_prefix(&format!("{name}: ")).unwrap_or(&e.0);
+    ConfigError(format!("{kind} `{name}`: {reason}"))
+}
+
 impl Experiment {
     /// Checks the config and builds every part.
     ///
@@ -84,12 +91,12 @@ impl Experiment {
             .space
             .config
             .build()
-            .map_err(|e| ConfigError(format!("space `{}`: {e}", config.space.name)))?;
+            .map_err(|e| under("space", &config.space.name, e))?;
         let evaluator = config
             .evaluator
             .config
             .build(&space)
-            .map_err(|e| ConfigError(format!("evaluator `{}`: {e}", config.evaluator.name)))?;
+            .map_err(|e| under("evaluator", &config.evaluator.name, e))?;
         let objectives = resolve_objectives(&config.objectives, &evaluator.metrics())?;
         let strategy_seed = derive_seed(config.seed, STRATEGY_SEED_LABEL);
         let named = |e: ConfigError| {
@@ -97,7 +104,7 @@ impl Experiment {
                 StrategyChoice::BlackBox(_) => "strategy",
                 StrategyChoice::OneShot(_) => "one-shot method",
             };
-            ConfigError(format!("{kind} `{}`: {e}", config.strategy.name()))
+            under(kind, config.strategy.name(), e)
         };
         let search: Box<dyn Search> = match &config.strategy {
             StrategyChoice::OneShot(one_shot) => one_shot

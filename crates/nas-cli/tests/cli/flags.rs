@@ -250,3 +250,22 @@ fn a_budget_flag_on_resume_says_what_the_budget_is_now() {
     );
     assert!(out.contains("trials finished"), "{out}");
 }
+
+#[test]
+fn a_plugin_error_names_the_plugin_once() {
+    let o = nas(&[
+        "search",
+        "--strategy",
+        "regularized-evolution",
+        "--evaluator",
+        "nb201-table",
+        "--set",
+        "strategy.population=0",
+    ]);
+    assert_clean_failure(
+        &o,
+        "strategy `regularized-evolution`: field `population`: must be at least 1",
+    );
+    let (_, err) = text(&o);
+    assert_eq!(err.matches("regularized-evolution").count(), 1, "{err}");
+}
