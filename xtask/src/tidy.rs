@@ -20,6 +20,7 @@ const VOCABULARY: &[&str] = &["nas-core", "nas-space", "nas-kernels"];
 /// depend on anything, and they alone may use `anyhow`.
 const COMPOSERS: &[&str] = &[
     "nas-cli",
+    "nas-builtins",
     "nas-bench",
     "nas-bench-train",
     "xtask",

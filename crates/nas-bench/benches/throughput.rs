@@ -5,7 +5,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use nas_core::journal::NullJournal;
 use nas_core::search::Quiet;
 // The journal-on bench writes through the default storage, `sqlite:`.
-use nas_storage_sqlite as _;
+use nas_builtins as _;
 use std::hint::black_box;
 
 fn journal_off(c: &mut Criterion) {

@@ -12,10 +12,7 @@ use nas_core::registry::ConfigError;
 use nas_core::{Budget, Experiment, ExperimentConfig};
 
 // The registry only sees plugin crates that are named.
-use nas_eval as _;
-use nas_evo as _;
-use nas_rl as _;
-use nas_space as _;
+use nas_builtins as _;
 
 /// Random search on the embedded NB201 table (CIFAR-10, 200 epochs), `trials` long.
 /// `unique = false`: sampling with replacement, so any number of trials can run.

@@ -2,23 +2,15 @@
 //! binary with its plugins linked in (see `examples/custom-strategy`): a plugin crate
 //! registers itself, and `nas_cli::main_with_args` finds it through the registry.
 //!
-//! This crate names every plugin crate of the workspace once: a crate that is linked but
-//! never named loses its registrations.
+//! Every built-in plugin is linked through `nas-builtins`, named once here: a crate that
+//! is linked but never named loses its registrations.
 
 mod commands;
 mod edit;
 mod out;
 mod progress;
 
-use nas_backend_flex as _;
-use nas_backend_ndarray as _;
-use nas_backend_wgpu as _;
-use nas_enas as _;
-use nas_eval as _;
-use nas_evo as _;
-use nas_rl as _;
-use nas_space as _;
-use nas_storage_sqlite as _;
+use nas_builtins as _;
 
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;

@@ -10,8 +10,7 @@
 //! `--channels C` (16), `--cells-per-stage N` (1), `--backend NAME` (`flex`), `--seed N` (0),
 //! `--learning-rate F` (0.05).
 
-use nas_backend_flex as _;
-use nas_backend_ndarray as _;
+use nas_builtins as _;
 use nas_core::evaluator::CollectingReporter;
 use nas_core::{SearchSpace, Trial};
 use nas_eval::data::{DataConfig, DataSource};

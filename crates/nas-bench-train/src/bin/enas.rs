@@ -11,8 +11,7 @@
 //! `--trained-cells K` (0: cells also trained stand-alone on the data for a second
 //! Spearman), `--seed N` (0), `--backend NAME` (`flex`), `--out FILE` (print only).
 
-use nas_backend_flex as _;
-use nas_backend_ndarray as _;
+use nas_builtins as _;
 use nas_core::evaluator::CollectingReporter;
 use nas_core::stats::spearman;
 use nas_core::{Rng, SearchSpace};

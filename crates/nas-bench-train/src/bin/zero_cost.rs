@@ -15,8 +15,7 @@
 //! `--data NAME` (`fashion-mnist` if found, else `digits`), `--batch N` (64),
 //! `--seed N` (0), `--backend NAME` (`flex`), `--out DIR` (`target/nas-bench/zero-cost`).
 
-use nas_backend_flex as _;
-use nas_backend_ndarray as _;
+use nas_builtins as _;
 use nas_core::Rng;
 use nas_core::stats::spearman;
 use nas_eval::data::{DataConfig, DataSource};
