@@ -141,5 +141,9 @@ fn enas_refuses_other_spaces_and_bad_configs() {
         "strategy": { "type": "enas", "epochs": 0 }, "evaluator": "train",
     });
     let err = Experiment::build(ExperimentConfig::from_json(epochs).unwrap()).unwrap_err();
-    assert!(err.to_string().contains("enas: field `epochs`"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("one-shot method `enas`: field `epochs`"),
+        "{err}"
+    );
 }
