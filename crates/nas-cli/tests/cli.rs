@@ -49,7 +49,7 @@ fn list_shows_the_builtin_plugins() {
     let o = nas(&["list"]);
     assert!(o.status.success());
     let (out, _) = text(&o);
-    for name in ["nb201", "nb201-table", "random"] {
+    for name in ["nb201", "nb201-table", "random", "enas", "flex", "sqlite:"] {
         assert!(out.contains(name), "{out}");
     }
     let json: serde_json::Value = serde_json::from_slice(&nas(&["list", "--json"]).stdout).unwrap();

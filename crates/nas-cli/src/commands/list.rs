@@ -29,6 +29,9 @@ pub fn run(as_json: bool) -> Result<()> {
     all.extend(nas_space::nn::backend_names().into_iter().map(|b| {
         json!({ "kind": "backend", "name": b.name, "summary": b.summary, "default_config": {} })
     }));
+    all.extend(nas_core::storage::storages().into_iter().map(|s| {
+        json!({ "kind": "storage", "name": format!("{}:", s.scheme), "summary": s.summary, "default_config": {} })
+    }));
     if as_json {
         outln!("{}", serde_json::to_string_pretty(&all)?)?;
         return Ok(());
