@@ -176,6 +176,34 @@ impl JournalAt {
     }
 }
 
+/// `--trials`, `--simulated-seconds`, `--wall-seconds`: together they replace the budget
+/// (on `--resume` too, which says what the budget was and is now).
+fn apply_budget_flags(args: &SearchArgs, config: &mut Value) {
+    if args.trials.is_none() && args.simulated_seconds.is_none() && args.wall_seconds.is_none() {
+        return;
+    }
+    let mut budget = json!({});
+    if let Some(n) = args.trials {
+        budget["trials"] = json!(n);
+    }
+    if let Some(s) = args.simulated_seconds {
+        budget["simulated_seconds"] = json!(s);
+    }
+    if let Some(s) = args.wall_seconds {
+        budget["wall_seconds"] = json!(s);
+    }
+    if args.resume && config["budget"] != budget {
+        // The budget flags replace the stored budget as a whole: say so, since a
+        // limit of another kind that was stored is dropped.
+        eprintln!(
+            "resume: the budget is now {} (stored: {})",
+            budget_text(&budget),
+            budget_text(&config["budget"])
+        );
+    }
+    config["budget"] = budget;
+}
+
 /// The experiment config from the journal (`--resume`), a file or the default, with the
 /// flags applied.
 fn build_config(args: &SearchArgs) -> Result<ExperimentConfig> {
@@ -207,28 +235,7 @@ fn build_config(args: &SearchArgs) -> Result<ExperimentConfig> {
     if let Some(backend) = &args.backend {
         apply_knob(&mut config, "backend", &json!(backend))?;
     }
-    if args.trials.is_some() || args.simulated_seconds.is_some() || args.wall_seconds.is_some() {
-        let mut budget = json!({});
-        if let Some(n) = args.trials {
-            budget["trials"] = json!(n);
-        }
-        if let Some(s) = args.simulated_seconds {
-            budget["simulated_seconds"] = json!(s);
-        }
-        if let Some(s) = args.wall_seconds {
-            budget["wall_seconds"] = json!(s);
-        }
-        if args.resume && config["budget"] != budget {
-            // The budget flags replace the stored budget as a whole: say so, since a
-            // limit of another kind that was stored is dropped.
-            eprintln!(
-                "resume: the budget is now {} (stored: {})",
-                budget_text(&budget),
-                budget_text(&config["budget"])
-            );
-        }
-        config["budget"] = budget;
-    }
+    apply_budget_flags(args, &mut config);
     if let Some(seed) = args.seed {
         config["seed"] = json!(seed);
     }
@@ -274,8 +281,13 @@ pub fn run(args: SearchArgs) -> Result<()> {
     let report = experiment.run_at(&journal.url, &mut observer)?;
     observer.finish();
     // The reasons come from the journal, so a resumed search counts the failures of the
-    // runs before it too.
-    let finished = storage::read(&journal.url)?.finished;
+    // runs before it too; the progress counts them as well, so a search without failures
+    // does not read its journal back.
+    let finished = if report.progress.failed > 0 {
+        storage::read(&journal.url)?.finished
+    } else {
+        Vec::new()
+    };
     let failures = failure_reasons(&finished);
     if args.json {
         outln!(
