@@ -1,7 +1,7 @@
 //! The `flex` backend: burn's pure-Rust CPU backend, the successor of ndarray.
 
 use burn::tensor::Device;
-use nas_space::nn::BackendPlugin;
+use nas_nn::BackendPlugin;
 
 fn device() -> Result<Device, String> {
     Ok(Device::flex())

@@ -9,8 +9,9 @@ use burn::tensor::{Tensor, TensorData};
 use nas_backend_flex as _;
 use nas_backend_ndarray as _;
 use nas_eval as _;
+use nas_nn::device;
 use nas_space::Nb201NetConfig;
-use nas_space::nn::{Nb201Net, device};
+use nas_space::nn::Nb201Net;
 
 #[path = "backend/kernels.rs"]
 mod kernels;

@@ -4,7 +4,7 @@
 //! registered as the reference CPU backend that the others are checked against.
 
 use burn::tensor::Device;
-use nas_space::nn::BackendPlugin;
+use nas_nn::BackendPlugin;
 
 #[allow(deprecated)] // The one place the deprecated constructor is used.
 fn device() -> Result<Device, String> {

@@ -5,9 +5,10 @@
 
 use burn::tensor::{Distribution, Tensor};
 use nas_backend_ndarray as _;
+use nas_nn::device;
 use nas_space::Nb201NetConfig;
 use nas_space::nb201_cost::cost;
-use nas_space::nn::{Nb201Net, Nb201Supernet, device};
+use nas_space::nn::{Nb201Net, Nb201Supernet};
 
 #[test]
 fn the_network_runs_and_counts_like_the_table() {

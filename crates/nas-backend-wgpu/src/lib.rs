@@ -13,7 +13,7 @@
 
 use burn::tensor::wgpu::wgpu;
 use burn::tensor::{Device, DeviceType};
-use nas_space::nn::BackendPlugin;
+use nas_nn::BackendPlugin;
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, Wake, Waker};
 

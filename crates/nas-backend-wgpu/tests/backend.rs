@@ -11,8 +11,9 @@ use burn::tensor::{Tensor, TensorData};
 use nas_backend_ndarray as _;
 use nas_backend_wgpu::NO_ADAPTER;
 use nas_eval as _; // Registers the zero-cost evaluator.
+use nas_nn::device;
 use nas_space::Nb201NetConfig;
-use nas_space::nn::{Nb201Net, device};
+use nas_space::nn::Nb201Net;
 
 fn adapter_required() -> bool {
     std::env::var("NAS_REQUIRE_GPU_ADAPTER").is_ok_and(|v| v == "1")

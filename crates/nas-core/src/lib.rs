@@ -14,6 +14,7 @@
 //! - [`testkit`]: the conformance tests a strategy crate runs in one line.
 
 pub mod config;
+pub mod cost;
 pub mod evaluator;
 pub mod experiment;
 pub mod journal;
@@ -34,6 +35,7 @@ pub mod trial;
 pub use inventory;
 
 pub use config::{Budget, ExperimentConfig};
+pub use cost::Cost;
 pub use evaluator::{Control, EvalError, Evaluator, Reporter};
 pub use experiment::Experiment;
 pub use registry::{ConfigError, EvaluatorConfig, SpaceConfig, StrategyConfig};

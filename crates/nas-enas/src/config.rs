@@ -1,8 +1,8 @@
 //! The `enas` config: the supernet's shape and training, the controller, the derivation.
 
 use nas_core::registry::ConfigError;
-use nas_eval::data::DataConfig;
-use nas_eval::train::{OptimizerKind, TrainConfig};
+use nas_data::DataConfig;
+use nas_nn::{OptimizerKind, Recipe};
 use nas_rl::ReinforceConfig;
 use serde::{Deserialize, Serialize};
 
@@ -73,29 +73,35 @@ impl Default for EnasConfig {
 }
 
 impl EnasConfig {
-    /// The shared weights' training fields as a `train` config (SGD), to check them and to
-    /// retrain a derived cell with the same recipe.
-    pub fn shared_weights(&self) -> TrainConfig {
-        TrainConfig {
-            backend: self.backend.clone(),
-            epochs: self.epochs,
+    /// The shared weights' training recipe (SGD), to check it and to retrain a derived
+    /// cell the same way.
+    pub fn shared_weights(&self) -> Recipe {
+        Recipe {
             batch_size: self.batch_size,
             optimizer: OptimizerKind::Sgd,
             learning_rate: self.learning_rate,
             momentum: self.momentum,
             weight_decay: self.weight_decay,
-            channels: self.channels,
-            cells_per_stage: self.cells_per_stage,
-            data_fraction: self.data_fraction,
-            data: self.data.clone(),
         }
     }
 
     /// # Errors
     /// The first field out of its range, named.
     pub fn check(&self) -> Result<(), ConfigError> {
-        self.shared_weights().check_as(NAME)?;
         let field = |f: &str, why: &str| Err(ConfigError::field(NAME, f, why));
+        if self.epochs == 0 {
+            return field("epochs", "must be at least 1");
+        }
+        self.shared_weights().check_as(NAME)?;
+        if self.channels == 0 || self.cells_per_stage == 0 {
+            return field(
+                "channels",
+                "channels and cells_per_stage must be at least 1",
+            );
+        }
+        if !(self.data_fraction > 0.0 && self.data_fraction <= 1.0) {
+            return field("data_fraction", "must be in (0, 1]");
+        }
         if self.reward_images == 0 {
             return field("reward_images", "must be at least 1");
         }

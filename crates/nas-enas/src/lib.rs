@@ -39,7 +39,7 @@ use std::sync::Arc;
 
 impl OneShotConfig for EnasConfig {
     fn knobs(&self) -> &'static [nas_core::registry::Knob] {
-        &nas_eval::data::TRAINING_KNOBS
+        &nas_data::TRAINING_KNOBS
     }
 
     fn build_search(&self, ctx: OneShotContext) -> Result<Box<dyn Search>, ConfigError> {

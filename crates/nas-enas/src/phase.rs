@@ -16,11 +16,11 @@ use nas_core::{
     Genotype, Goal, Metrics, Objective, Outcome, Rng, SearchSpace, Strategy, StrategyContext,
     Trial, TrialResult,
 };
-use nas_eval::data::{Images, Splits};
-use nas_eval::train::{batch, cosine};
+use nas_data::{Images, Splits};
+use nas_nn::{batch, cosine};
 use nas_rl::Reinforce;
 use nas_space::nn::Nb201Supernet;
-use nas_space::{Architecture, Nb201NetConfig};
+use nas_space::{Nb201NetConfig, Nb201Space};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Instant;
@@ -139,8 +139,7 @@ impl SupernetSearch {
                 space.name()
             )));
         }
-        let device =
-            nas_space::nn::device(&config.backend).map_err(|e| ConfigError(e.to_string()))?;
+        let device = nas_nn::device(&config.backend).map_err(|e| ConfigError(e.to_string()))?;
         let splits = config.data.load().map_err(|e| ConfigError(e.to_string()))?;
         if splits.valid.is_empty() || splits.train.is_empty() {
             return Err(ConfigError(format!(
@@ -168,13 +167,10 @@ impl SupernetSearch {
     }
 
     fn ops(&self, g: &Genotype) -> Result<[u32; 6], SearchError> {
-        match Architecture::decode(self.space.as_ref(), g) {
-            Ok(Architecture::Nb201(ops)) => Ok(ops),
-            Ok(_) => Err(SearchError::Fatal(
-                "the controller left the nb201 space".into(),
-            )),
-            Err(e) => Err(SearchError::InvalidProposal(e.to_string())),
-        }
+        self.space
+            .validate(g)
+            .and_then(|()| Nb201Space::new().ops(g))
+            .map_err(|e| SearchError::InvalidProposal(e.to_string()))
     }
 
     /// Runs the search phase from `seed`; `log` gets one line per epoch.

@@ -257,8 +257,8 @@ mod tests {
     use burn::optim::decay::WeightDecayConfig;
     use burn::optim::momentum::MomentumConfig;
     use burn::tensor::Device;
-    use nas_eval::data::DataConfig;
-    use nas_eval::train::batch;
+    use nas_data::DataConfig;
+    use nas_nn::batch;
     use nas_space::Nb201NetConfig;
     use nas_space::nn::Nb201Supernet;
 

@@ -1,9 +1,9 @@
 //! Evaluators. The NAS-Bench-201 table comes first: it answers a query in nanoseconds, so
 //! strategies can be compared over hundreds of seeds, and it holds the published ground
-//! truth (200-epoch test accuracy) that a search is judged by.
+//! truth (200-epoch test accuracy) that a search is judged by. With the feature `train`,
+//! the `train` and `zero-cost` evaluators, which work on any space that registers its
+//! network with nas-nn.
 
-pub mod data;
-pub mod limits;
 pub mod nb201_table;
 #[cfg(feature = "train")]
 pub mod train;

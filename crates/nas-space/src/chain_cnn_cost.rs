@@ -5,7 +5,7 @@
 //! Dead layers are counted: the network builds them.
 
 use crate::chain_cnn::ChainArch;
-use crate::nb201_cost::Cost;
+use nas_core::Cost;
 
 /// Counts the network of `arch` for `input` images (`[channels, height, width]`) and
 /// `classes` outputs.

@@ -4,7 +4,7 @@
 //! at least 4x4 (the original's unpadded second convolution needs 28x28 or more); its cost
 //! is counted with the conventions of [`crate::nb201_cost`] (biases included).
 
-use crate::nb201_cost::Cost;
+use nas_core::Cost;
 
 /// Filters of the two convolutions, and widths of the two hidden linear layers.
 pub const FILTERS: [usize; 2] = [6, 16];

@@ -3,7 +3,6 @@
 //! decoded architecture with a cost model here, and (feature `nn`) its burn network, so
 //! every method shares one model vocabulary; without `nn` this crate needs no tensors.
 
-pub mod arch;
 pub mod chain_cnn;
 pub mod chain_cnn_cost;
 pub mod chain_cnn_space;
@@ -16,10 +15,10 @@ pub mod nb201_cost;
 #[cfg(feature = "nn")]
 pub mod nn;
 
-pub use arch::Architecture;
 pub use chain_cnn::{ChainArch, ChainLayer};
 pub use chain_cnn_space::{ChainCnnSpace, ChainCnnSpaceConfig};
 pub use mlp::{Activation, MlpArch};
 pub use mlp_space::{MlpSpace, MlpSpaceConfig};
+pub use nas_core::Cost;
 pub use nb201::{Nb201Space, Nb201SpaceConfig};
-pub use nb201_cost::{Cost, Nb201NetConfig};
+pub use nb201_cost::Nb201NetConfig;

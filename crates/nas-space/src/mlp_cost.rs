@@ -3,7 +3,7 @@
 //! as many multiply-accumulates. Activations and dropout cost nothing.
 
 use crate::mlp::MlpArch;
-use crate::nb201_cost::Cost;
+use nas_core::Cost;
 
 /// Counts the network of `arch` for `input` images (`[channels, height, width]`, flattened)
 /// and `classes` outputs.

@@ -11,6 +11,7 @@
 //! `cifar10_flops_m` for every cell.
 
 use crate::nb201::{EDGES, NONE};
+use nas_core::cost::{Cost, out_size};
 use serde::{Deserialize, Serialize};
 
 /// The shape of an NB201 network: the benchmark's is `C = 16`, 5 cells a stage, 32x32x3
@@ -35,41 +36,6 @@ impl Default for Nb201NetConfig {
             input: [3, 32, 32],
             classes: 10,
         }
-    }
-}
-
-/// Output size of a convolution or pooling along one axis.
-pub fn out_size(size: usize, kernel: usize, stride: usize, padding: usize) -> usize {
-    (size + 2 * padding - kernel) / stride + 1
-}
-
-/// Parameter and FLOP counts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Cost {
-    pub params: u64,
-    pub flops: u64,
-}
-
-impl Cost {
-    pub(crate) fn conv(&mut self, c_in: usize, c_out: usize, k: usize, out_h: usize, out_w: usize) {
-        let weights = (c_in * c_out * k * k) as u64;
-        self.params += weights;
-        self.flops += weights * (out_h * out_w) as u64;
-    }
-    pub(crate) fn batch_norm(&mut self, c: usize) {
-        self.params += 2 * c as u64;
-    }
-    pub(crate) fn linear(&mut self, c_in: usize, c_out: usize) {
-        let weights = (c_in * c_out) as u64;
-        self.params += weights + c_out as u64;
-        self.flops += weights + c_out as u64;
-    }
-
-    pub fn params_m(&self) -> f64 {
-        self.params as f64 / 1e6
-    }
-    pub fn flops_m(&self) -> f64 {
-        self.flops as f64 / 1e6
     }
 }
 

@@ -1,4 +1,4 @@
-//! The kernel operations (`nas_space::nn::kernels`) against burn's own on the same
+//! The kernel operations (`nas_nn::kernels`) against burn's own on the same
 //! weights, on flex and ndarray: convolution with both gradients for the geometries the
 //! networks use, with and without the ReLU fused before it, batch norm with its three gradients and running statistics, and NB201's
 //! average pooling with its gradient.
@@ -8,8 +8,8 @@ use burn::nn::pool::AvgPool2dConfig;
 use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Gradients, Tensor, TensorData};
-use nas_space::nn::device;
-use nas_space::nn::kernels::{avg_pool, batch_norm, conv2d, relu_conv2d};
+use nas_nn::device;
+use nas_nn::kernels::{avg_pool, batch_norm, conv2d, relu_conv2d};
 
 fn values(n: usize, seed: usize) -> Vec<f32> {
     (0..n)

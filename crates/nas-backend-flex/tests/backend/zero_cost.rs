@@ -3,7 +3,9 @@
 use nas_core::evaluator::CollectingReporter;
 use nas_core::registry::PluginConfig;
 use nas_core::{EvalError, Evaluator, EvaluatorConfig, Fidelity, SearchSpace, Trial};
-use nas_eval::zero_cost::{JACOB_COV_UNDEFINED, Proxy, synflow};
+use nas_eval::zero_cost::Proxy;
+use nas_nn::proxies::{JACOB_COV_UNDEFINED, synflow};
+use nas_space::nn::Nb201Net;
 use nas_space::{Nb201NetConfig, Nb201Space};
 use std::sync::Arc;
 
@@ -43,7 +45,15 @@ fn every_proxy_scores_cells_reproducibly() {
 
 #[test]
 fn synflow_prefers_wide_convolutions_and_needs_no_batch_norm() {
-    let device = nas_space::nn::device("flex").unwrap();
+    let device = nas_nn::device("flex").unwrap().autodiff();
+    let synflow =
+        |ops: &[u32; 6], net: &Nb201NetConfig, device: &burn::tensor::Device, seed: u64| {
+            synflow(
+                Nb201Net::without_batch_norm(ops, net, device, seed),
+                net.input,
+                device,
+            )
+        };
     let net = Nb201NetConfig {
         channels: 4,
         cells_per_stage: 2,

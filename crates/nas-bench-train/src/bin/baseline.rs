@@ -1,31 +1,39 @@
-//! `cargo xtask bench baseline`: a searched NB201 cell against LeNet-5, both trained with
-//! the same recipe (epochs, data, optimizer, schedule, seed) on the same data, so the
+//! `cargo xtask bench baseline`: a searched architecture against LeNet-5, both trained
+//! with the same recipe (epochs, data, optimizer, schedule, seed) on the same data, so the
 //! comparison says whether the search found something better than a hand design.
 //!
-//! The search itself is a `nas search` run (its report gives the best cell and the search
-//! cost); this retrains that cell at the width given here and trains the baseline beside it.
+//! The search itself is a `nas search` run (its report gives the best architecture and the
+//! search cost); this retrains it at the width given here, through the network its space
+//! registers (any space that registers one), and trains the baseline beside it.
 //!
-//! Options: `--cell CODE` (required: the searched cell, e.g. `333132` or its NB201 string),
-//! `--dataset NAME` (`fashion-mnist`), `--epochs N` (4), `--data-fraction F` (1.0),
-//! `--channels C` (16), `--cells-per-stage N` (1), `--backend NAME` (`flex`), `--seed N` (0),
+//! Options: `--cell TEXT` (required: the searched architecture in its space's string
+//! form, e.g. `333132` for NB201), `--space NAME` (`nb201`), `--dataset NAME`
+//! (`fashion-mnist`), `--epochs N` (4), `--data-fraction F` (1.0), `--channels C` (16),
+//! `--cells-per-stage N` (1), `--backend NAME` (`flex`), `--seed N` (0),
 //! `--learning-rate F` (0.05).
 
 use nas_builtins as _;
 use nas_core::evaluator::CollectingReporter;
-use nas_core::{SearchSpace, Trial};
-use nas_eval::data::{DataConfig, DataSource};
-use nas_eval::train::{TrainConfig, fit};
-use nas_space::{Architecture, Nb201NetConfig, Nb201Space};
+use nas_core::registry::PluginConfig;
+use nas_core::{SearchSpace, SpaceConfig};
+use nas_data::{DataConfig, DataSource};
+use nas_eval::train::TrainConfig;
+use nas_nn::{FitJob, Task};
+use nas_space::nn::{LeNet5Net, lenet_check_task};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
 
-/// A searched NB201 cell against LeNet-5, trained with the same recipe.
+/// A searched architecture against LeNet-5, trained with the same recipe.
 #[derive(Debug, clap::Parser)]
 #[command(name = "baseline")]
 struct Args {
-    /// The searched cell, e.g. `333132` or its NB201 string.
+    /// The searched architecture in its space's string form, e.g. `333132` for NB201.
     #[arg(long)]
     cell: String,
+    /// The registered space the architecture is of.
+    #[arg(long, default_value = "nb201")]
+    space: String,
     #[arg(long, default_value = "fashion-mnist")]
     dataset: String,
     #[arg(long, default_value_t = 4)]
@@ -63,17 +71,18 @@ fn run() -> Result<(), String> {
         ..DataConfig::default()
     };
     config.check().map_err(|e| e.to_string())?;
-    let space = Nb201Space::new();
+    let space: Arc<dyn SearchSpace> =
+        PluginConfig::<dyn SpaceConfig>::from_value(serde_json::json!({ "type": a.space }))
+            .map_err(|e| format!("--space: {e}"))?
+            .config
+            .build()
+            .map_err(|e| format!("--space: {e}"))?;
+    let network = nas_nn::network_of(space.name()).map_err(|e| format!("--space: {e}"))?;
     let genotype = space.parse(&cell).map_err(|e| format!("--cell: {e}"))?;
     let splits = config.data.load().map_err(|e| e.to_string())?;
-    let device = nas_space::nn::device(&config.backend).map_err(|e| e.to_string())?;
+    let device = nas_nn::device(&config.backend).map_err(|e| e.to_string())?;
     let t = &splits.train;
-    let net = Nb201NetConfig {
-        channels: config.channels,
-        cells_per_stage: config.cells_per_stage,
-        input: [t.channels, t.height, t.width],
-        classes: t.classes,
-    };
+    let spec = config.spec(&splits, None);
     println!(
         "# {} on {}: {} epochs, {:.0}% of {} training images, {} backend, seed {seed}\n",
         space.render(&genotype),
@@ -85,32 +94,37 @@ fn run() -> Result<(), String> {
     );
     println!("| network | params | valid acc | test acc | train seconds |");
     println!("|---|---|---|---|---|");
-    let ops = space.ops(&genotype).map_err(|e| e.to_string())?;
-    for (name, arch) in [
-        (
-            format!("NB201 cell, C={} N={}", net.channels, net.cells_per_stage),
-            Architecture::Nb201(ops),
+    let job = FitJob {
+        recipe: &config.recipe(),
+        splits: &splits,
+        epochs: config.epochs,
+        data_fraction: config.data_fraction,
+        seed,
+        device: &device,
+    };
+    let task: Task = spec.task;
+    lenet_check_task(&task).map_err(|e| format!("LeNet-5: {e}"))?;
+    for name in [
+        format!(
+            "{} network, channels {} cells_per_stage {}",
+            space.name(),
+            spec.width,
+            spec.depth
         ),
-        ("LeNet-5 (baseline)".to_string(), Architecture::LeNet5),
+        "LeNet-5 (baseline)".to_string(),
     ] {
         let started = Instant::now();
-        let trial = Trial {
-            id: 0,
-            genotype: genotype.clone(),
-            fidelity: Default::default(),
-            seed,
-        };
-        let out = fit(
-            &arch,
-            &net,
-            &config,
-            &splits,
-            config.epochs,
-            config.data_fraction,
-            trial.seed,
-            &device,
-            &mut CollectingReporter::default(),
-        )
+        let reporter = &mut CollectingReporter::default();
+        let out = if name.starts_with("LeNet") {
+            nas_nn::fit(
+                |d| Ok(LeNet5Net::new(task.input, task.classes, d, seed)),
+                task,
+                &job,
+                reporter,
+            )
+        } else {
+            network.fit(space.as_ref(), &genotype, &spec, &job, reporter)
+        }
         .map_err(|e| format!("{name}: {e}"))?;
         println!(
             "| {name} | {} | {:.2} | {:.2} | {:.0} |",
@@ -125,7 +139,7 @@ fn run() -> Result<(), String> {
 
 fn main() -> ExitCode {
     // The kernels split their work with this thread instead of handing it over.
-    nas_space::nn::work_on_this_thread();
+    nas_nn::work_on_this_thread();
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

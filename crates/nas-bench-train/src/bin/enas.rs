@@ -15,11 +15,12 @@ use nas_builtins as _;
 use nas_core::evaluator::CollectingReporter;
 use nas_core::stats::spearman;
 use nas_core::{Rng, SearchSpace};
+use nas_data::{DataConfig, DataSource};
 use nas_enas::{EnasConfig, SupernetSearch};
-use nas_eval::data::{DataConfig, DataSource};
-use nas_eval::train::{TrainConfig, fit};
 use nas_eval::{Dataset, Nb201Table};
-use nas_space::{Architecture, Nb201Space};
+use nas_nn::{FitJob, Task};
+use nas_space::Nb201Space;
+use nas_space::nn::Nb201Net;
 use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -177,20 +178,24 @@ fn run() -> Result<(), String> {
     );
 
     // Retrained stand-alone on the search data.
-    let train_config = TrainConfig {
-        epochs: o.retrain_epochs,
-        ..c.shared_weights()
-    };
+    let recipe = c.shared_weights();
     let retrain = |cell_ops: [u32; 6], seed: u64| {
-        fit(
-            &Architecture::Nb201(cell_ops),
-            &net,
-            &train_config,
-            &phase.splits,
-            o.retrain_epochs,
-            c.data_fraction,
+        let job = FitJob {
+            recipe: &recipe,
+            splits: &phase.splits,
+            epochs: o.retrain_epochs,
+            data_fraction: c.data_fraction,
             seed,
-            &phase.device,
+            device: &phase.device,
+        };
+        let task = Task {
+            input: net.input,
+            classes: net.classes,
+        };
+        nas_nn::fit(
+            |d| Ok(Nb201Net::new(&cell_ops, &net, d, seed)),
+            task,
+            &job,
             &mut CollectingReporter::default(),
         )
         .map_err(|e| e.to_string())
@@ -263,7 +268,7 @@ fn run() -> Result<(), String> {
 
 fn main() -> ExitCode {
     // The kernels split their work with this thread instead of handing it over.
-    nas_space::nn::work_on_this_thread();
+    nas_nn::work_on_this_thread();
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

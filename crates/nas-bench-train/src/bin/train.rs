@@ -15,7 +15,8 @@ use burn::optim::{GradientsParams, SgdConfig};
 use burn::tensor::{Int, Tensor, TensorData};
 use nas_builtins as _;
 use nas_core::{Rng, SearchSpace};
-use nas_space::nn::{Nb201Net, backend_names, device};
+use nas_nn::{backend_names, device};
+use nas_space::nn::Nb201Net;
 use nas_space::{Nb201NetConfig, Nb201Space};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -105,7 +106,7 @@ fn throughput(ops: &[u32; 6], backend: &str, o: &Options) -> Result<f64, String>
 
 fn main() -> ExitCode {
     // The kernels split their work with this thread instead of handing it over.
-    nas_space::nn::work_on_this_thread();
+    nas_nn::work_on_this_thread();
     let o = match options() {
         Ok(o) => o,
         Err(e) => {

@@ -18,10 +18,11 @@
 use nas_builtins as _;
 use nas_core::Rng;
 use nas_core::stats::spearman;
-use nas_eval::data::{DataConfig, DataSource};
-use nas_eval::zero_cost::{gradient_scores, jacob_cov, synflow};
+use nas_data::{DataConfig, DataSource};
 use nas_eval::{Dataset, Nb201Table};
+use nas_nn::proxies;
 use nas_space::Nb201NetConfig;
+use nas_space::nn::Nb201Net;
 use std::fmt::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -105,7 +106,16 @@ fn correlations(table: &Nb201Table, s: &Scored) -> [Option<f64>; 3] {
 
 fn run(o: &Options) -> Result<String, String> {
     let table = Nb201Table::embedded().map_err(|e| e.to_string())?;
-    let device = nas_space::nn::device(&o.backend).map_err(|e| e.to_string())?;
+    let device = nas_nn::device(&o.backend).map_err(|e| e.to_string())?;
+    // The proxies build their networks on the autodiff device.
+    let ad = device.clone().autodiff();
+    let synflow = |ops: &[u32; 6], net: &Nb201NetConfig, seed: u64| {
+        proxies::synflow(
+            Nb201Net::without_batch_norm(ops, net, &ad, seed),
+            net.input,
+            &ad,
+        )
+    };
     let mut rng = Rng::new(o.seed);
     let mut order: Vec<usize> = (0..table.rows().len()).collect();
     rng.shuffle(&mut order);
@@ -116,12 +126,7 @@ fn run(o: &Options) -> Result<String, String> {
     let started = Instant::now();
     let mut scores = Vec::with_capacity(sample.len());
     for (n, &i) in sample.iter().enumerate() {
-        scores.push(synflow(
-            &table.rows()[i].ops,
-            &cifar,
-            &device,
-            o.seed + i as u64,
-        ));
+        scores.push(synflow(&table.rows()[i].ops, &cifar, o.seed + i as u64));
         if (n + 1) % 100 == 0 {
             eprintln!(
                 "synflow: {} / {} cells, {:.1} s",
@@ -189,18 +194,27 @@ fn run(o: &Options) -> Result<String, String> {
         let mut picks: Vec<usize> = (0..train.len()).collect();
         rng.shuffle(&mut picks);
         picks.truncate(o.batch.min(train.len()));
-        let (x, y) = nas_eval::train::batch(train, &picks, &device);
+        let (x, y) = nas_nn::batch(train, &picks, &device);
         let cells = sample[..o.data_cells.min(sample.len())].to_vec();
         let (mut grad_norm, mut snip, mut jacob) = (Vec::new(), Vec::new(), Vec::new());
         let (mut t_grad, mut t_jacob) = (0.0, 0.0);
         for (n, &i) in cells.iter().enumerate() {
             let ops = &table.rows()[i].ops;
             let t = Instant::now();
-            let (g, s) =
-                gradient_scores(ops, &net, x.clone(), y.clone(), &device, o.seed + i as u64);
+            let seed = o.seed + i as u64;
+            let (g, s) = proxies::gradient_scores(
+                Nb201Net::new(ops, &net, &ad, seed),
+                x.clone(),
+                y.clone(),
+                &ad,
+            );
             t_grad += t.elapsed().as_secs_f64();
             let t = Instant::now();
-            jacob.push(jacob_cov(ops, &net, x.clone(), &device, o.seed + i as u64));
+            jacob.push(proxies::jacob_cov(
+                Nb201Net::new(ops, &net, &ad, seed),
+                x.clone(),
+                &ad,
+            ));
             t_jacob += t.elapsed().as_secs_f64();
             grad_norm.push(g);
             snip.push(s);
@@ -271,7 +285,7 @@ fn run(o: &Options) -> Result<String, String> {
 
 fn main() -> ExitCode {
     // The kernels split their work with this thread instead of handing it over.
-    nas_space::nn::work_on_this_thread();
+    nas_nn::work_on_this_thread();
     let o = match options() {
         Ok(o) => o,
         Err(e) => {

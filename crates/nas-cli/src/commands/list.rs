@@ -26,7 +26,10 @@ pub fn run(as_json: bool) -> Result<()> {
     all.extend(entries::<dyn StrategyConfig>()?);
     all.extend(entries::<dyn OneShotConfig>()?);
     all.extend(entries::<dyn EvaluatorConfig>()?);
-    all.extend(nas_space::nn::backend_names().into_iter().map(|b| {
+    all.extend(nas_nn::networks().into_iter().map(|space| {
+        json!({ "kind": "network", "name": space, "summary": format!("the trainable network of the space `{space}` (what the train and zero-cost evaluators build)"), "default_config": {} })
+    }));
+    all.extend(nas_nn::backend_names().into_iter().map(|b| {
         json!({ "kind": "backend", "name": b.name, "summary": b.summary, "default_config": {} })
     }));
     all.extend(nas_core::storage::storages().into_iter().map(|s| {

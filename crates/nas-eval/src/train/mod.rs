@@ -1,35 +1,20 @@
-//! The training evaluator: builds the trial's network (NB201 cell, chain CNN or MLP,
-//! whichever space the experiment searches), trains it on real data for the trial's
-//! fidelity, and reports validation accuracy each epoch (so a pruner can stop it),
-//! then validation and test accuracy, loss, parameters, FLOPs, inference latency and wall
-//! time. A run whose loss diverges is a failed trial; the search goes on.
-//!
-//! Reproducible: weights and data order come from our own generator seeded with the trial
-//! seed, never from burn's process-wide one. Same seed, same CPU backend: the same numbers.
+//! The training evaluator: builds the trial's network (whatever space the experiment
+//! searches, through the network that space registers with nas-nn), trains it on real
+//! data for the trial's fidelity with the training loop of [`nas_nn::fit`], and reports
+//! validation accuracy each epoch (so a pruner can stop it), then validation and test
+//! accuracy, loss, parameters, FLOPs, inference latency and wall time. A run whose loss
+//! diverges is a failed trial; the search goes on.
 
-mod fit;
-
-pub use fit::{FitOutcome, batch, cosine, fit};
-
-use crate::data::{DataConfig, Splits};
-use crate::limits::{NB201_LARGEST_CELL, check_input, check_memory, memory_limit, training_memory};
 use nas_core::evaluator::SIMULATED_SECONDS;
 use nas_core::registry::{ConfigError, EvaluatorConfig};
 use nas_core::{
     EvalError, Evaluator, Goal, MetricRole, MetricSpec, Metrics, Reporter, SearchSpace, Trial,
 };
-use nas_space::{Architecture, Nb201NetConfig};
+use nas_data::{DataConfig, Splits};
+use nas_nn::memory::{check_memory, memory_limit, training_memory};
+use nas_nn::{FitJob, NetSpec, OptimizerKind, Recipe, SpaceNetwork, Task};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-
-/// Which optimizer trains the network.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum OptimizerKind {
-    /// SGD with momentum (Nesterov off), the NB201 recipe.
-    Sgd,
-    Adam,
-}
 
 /// Config of the `train` evaluator.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -45,10 +30,11 @@ pub struct TrainConfig {
     pub learning_rate: f64,
     pub momentum: f64,
     pub weight_decay: f64,
-    /// Channels of the first stage (`C`) of NB201 networks; a trial's `width` fidelity
-    /// overrides it. Chain CNNs and MLPs take their widths from the genotype.
+    /// The network's width as its space reads it (NB201: channels of the first stage,
+    /// `C`); a trial's `width` fidelity overrides it. Spaces whose genotype sets every
+    /// width (chain CNNs, MLPs) ignore it.
     pub channels: usize,
-    /// Cells per stage (`N`) of NB201 networks.
+    /// The network's depth as its space reads it (NB201: cells per stage, `N`).
     pub cells_per_stage: usize,
     /// Share of the training split used when the trial's fidelity does not set it.
     pub data_fraction: f64,
@@ -93,18 +79,7 @@ impl TrainConfig {
         if self.epochs == 0 {
             return field("epochs", "must be at least 1");
         }
-        if self.batch_size == 0 {
-            return field("batch_size", "must be at least 1");
-        }
-        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
-            return field("learning_rate", "must be a positive number");
-        }
-        if !(0.0..1.0).contains(&self.momentum) {
-            return field("momentum", "must be in [0, 1)");
-        }
-        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            return field("weight_decay", "must be zero or positive");
-        }
+        self.recipe().check_as(plugin)?;
         if self.channels == 0 || self.cells_per_stage == 0 {
             return field(
                 "channels",
@@ -116,22 +91,36 @@ impl TrainConfig {
         }
         Ok(())
     }
-}
 
-impl TrainConfig {
-    /// Refuses data the space's network cannot take, and (for NB201, whose size the config
-    /// sets) a network too large for this machine's memory: checked before the search
-    /// starts, rather than as a panic inside burn in every trial or an aborted allocation.
-    /// Chain CNNs and MLPs take their widths from the genotype: each trial is checked
-    /// before its network is built.
+    /// The training fields, as the training loop takes them.
+    pub fn recipe(&self) -> Recipe {
+        Recipe {
+            batch_size: self.batch_size,
+            optimizer: self.optimizer,
+            learning_rate: self.learning_rate,
+            momentum: self.momentum,
+            weight_decay: self.weight_decay,
+        }
+    }
+
+    /// Refuses data the space's network cannot take, and (for a space with a largest
+    /// network, as NB201, whose size the config sets) a network too large for this
+    /// machine's memory: checked before the search starts, rather than as a panic inside
+    /// burn in every trial or an aborted allocation. Spaces whose genotype sets the size
+    /// are checked per trial, before each network is built.
     ///
     /// # Errors
     /// The data's shape (naming the data set and the smallest input) or the memory
     /// estimate (naming the fields to lower).
-    pub fn check_fits(&self, space: &str, splits: &Splits) -> Result<(), ConfigError> {
+    pub fn check_fits(
+        &self,
+        space: &dyn SearchSpace,
+        network: &dyn SpaceNetwork,
+        splits: &Splits,
+    ) -> Result<(), ConfigError> {
         let t = &splits.train;
-        let input = [t.channels, t.height, t.width];
-        check_input(space, input).map_err(|why| {
+        let spec = self.spec(splits, None);
+        network.check_task(&spec.task).map_err(|why| {
             ConfigError(format!(
                 "train: data `{}` ({}x{} images, {} channel(s)): {why}",
                 self.data.source(),
@@ -140,21 +129,23 @@ impl TrainConfig {
                 t.channels
             ))
         })?;
-        if space == "nb201" {
-            let net = Nb201NetConfig {
-                channels: self.channels,
-                cells_per_stage: self.cells_per_stage,
-                input,
-                classes: t.classes,
-            };
-            let arch = Architecture::Nb201(NB201_LARGEST_CELL);
+        if let Some(largest) = network.largest(space) {
+            let counts = network
+                .counts(space, &largest, &spec)
+                .map_err(|e| ConfigError(e.to_string()))?;
             let batch = self.batch_size.min(t.len());
+            let input = spec.task.input;
             check_memory(
                 &format!(
-                    "train: a training step of the largest nb201 network (channels {}, cells_per_stage {}, batch {batch} of {}x{}x{} images)",
-                    self.channels, self.cells_per_stage, input[0], input[1], input[2]
+                    "train: a training step of the largest {} network (channels {}, cells_per_stage {}, batch {batch} of {}x{}x{} images)",
+                    space.name(),
+                    self.channels,
+                    self.cells_per_stage,
+                    input[0],
+                    input[1],
+                    input[2]
                 ),
-                training_memory(&arch, &net, batch),
+                training_memory(counts, batch),
                 &memory_limit(),
                 "the fields `channels`, `cells_per_stage` or `batch_size`",
             )
@@ -162,28 +153,37 @@ impl TrainConfig {
         }
         Ok(())
     }
+
+    /// The network's shape for this data at the trial's `width` fidelity (else the
+    /// config's `channels`).
+    pub fn spec(&self, splits: &Splits, width: Option<u32>) -> NetSpec {
+        let t = &splits.train;
+        NetSpec {
+            task: Task {
+                input: [t.channels, t.height, t.width],
+                classes: t.classes,
+            },
+            width: width.map_or(self.channels, |w| w as usize),
+            depth: self.cells_per_stage,
+        }
+    }
 }
 
 impl EvaluatorConfig for TrainConfig {
     fn knobs(&self) -> &'static [nas_core::registry::Knob] {
-        &crate::data::TRAINING_KNOBS
+        &nas_data::TRAINING_KNOBS
     }
 
     fn build(&self, space: &Arc<dyn SearchSpace>) -> Result<Arc<dyn Evaluator>, ConfigError> {
         self.check()?;
-        if !Architecture::supports(space.name()) {
-            return Err(ConfigError(format!(
-                "trains networks of the spaces {}, not `{}`",
-                nas_space::arch::SPACES.join(", "),
-                space.name()
-            )));
-        }
+        let network = nas_space_network(space.as_ref())?;
         // Fail now, not in every trial, when the backend or the data is missing.
-        nas_space::nn::device(&self.backend).map_err(|e| ConfigError(e.to_string()))?;
+        nas_nn::device(&self.backend).map_err(|e| ConfigError(e.to_string()))?;
         let splits = self.data.load().map_err(|e| ConfigError(e.to_string()))?;
-        self.check_fits(space.name(), &splits)?;
+        self.check_fits(space.as_ref(), network, &splits)?;
         Ok(Arc::new(TrainEvaluator {
             space: Arc::clone(space),
+            network,
             config: self.clone(),
             splits: Arc::new(splits),
         }))
@@ -194,32 +194,32 @@ nas_core::register!(
     dyn EvaluatorConfig,
     TrainConfig,
     "train",
-    "Trains the trial's network (nb201, chain-cnn, mlp) on real data (digits, MNIST, Fashion-MNIST, CSV) on a burn backend."
+    "Trains the trial's network (of any space that registers one) on real data (digits, MNIST, Fashion-MNIST, CSV) on a burn backend."
 );
 
+/// The network `space` registers, or a config error naming the spaces that have one.
+pub(crate) fn nas_space_network(
+    space: &dyn SearchSpace,
+) -> Result<&'static dyn SpaceNetwork, ConfigError> {
+    nas_nn::network_of(space.name()).map_err(ConfigError)
+}
+
 /// Trains trials' networks.
-#[derive(Debug)]
 pub struct TrainEvaluator {
-    /// The space whose genotypes the trials carry: it decodes them into architectures.
+    /// The space whose genotypes the trials carry.
     pub space: Arc<dyn SearchSpace>,
+    /// The network the space registers.
+    pub network: &'static dyn SpaceNetwork,
     pub config: TrainConfig,
     pub splits: Arc<Splits>,
 }
 
-impl TrainEvaluator {
-    /// The network shape for a trial (its width fidelity, the data's shape); the channels
-    /// and cells per stage concern NB201 networks only.
-    pub fn net_config(&self, trial: &Trial) -> Nb201NetConfig {
-        let t = &self.splits.train;
-        Nb201NetConfig {
-            channels: trial
-                .fidelity
-                .width
-                .map_or(self.config.channels, |w| w as usize),
-            cells_per_stage: self.config.cells_per_stage,
-            input: [t.channels, t.height, t.width],
-            classes: t.classes,
-        }
+impl std::fmt::Debug for TrainEvaluator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrainEvaluator")
+            .field("space", &self.space.name())
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -277,45 +277,35 @@ impl Evaluator for TrainEvaluator {
     }
 
     fn evaluate(&self, trial: &Trial, reporter: &mut dyn Reporter) -> Result<Metrics, EvalError> {
-        let arch = Architecture::decode(self.space.as_ref(), &trial.genotype)
-            .map_err(|e| EvalError::Failed(e.to_string()))?;
-        let device = nas_space::nn::device(&self.config.backend)
-            .map_err(|e| EvalError::Fatal(e.to_string()))?;
+        let space = self.space.as_ref();
+        let g = &trial.genotype;
+        let failed = |e: nas_core::SpaceError| EvalError::Failed(e.to_string());
+        let device =
+            nas_nn::device(&self.config.backend).map_err(|e| EvalError::Fatal(e.to_string()))?;
         let epochs = trial.fidelity.epochs.unwrap_or(self.config.epochs);
-        let net = self.net_config(trial);
+        let spec = self.config.spec(&self.splits, trial.fidelity.width);
         // The trial's width (NB201) or its genotype (chain CNN, MLP) sets the size.
         let batch = self.config.batch_size.min(self.splits.train.len());
         check_memory(
-            &format!(
-                "a training step of {} (batch {batch})",
-                self.space.render(&trial.genotype)
-            ),
-            training_memory(&arch, &net, batch),
+            &format!("a training step of {} (batch {batch})", space.render(g)),
+            training_memory(self.network.counts(space, g, &spec).map_err(failed)?, batch),
             &memory_limit(),
             "the trial's width or the space's widths, or `batch_size`",
         )
         .map_err(EvalError::Failed)?;
-        let fraction = trial
-            .fidelity
-            .data_fraction
-            .unwrap_or(self.config.data_fraction);
-        if !(fraction > 0.0 && fraction <= 1.0) {
-            return Err(EvalError::Failed(format!(
-                "data fraction {fraction} is not in (0, 1]"
-            )));
-        }
-        let out = fit(
-            &arch,
-            &net,
-            &self.config,
-            &self.splits,
+        let job = FitJob {
+            recipe: &self.config.recipe(),
+            splits: &self.splits,
             epochs,
-            fraction,
-            trial.seed,
-            &device,
-            reporter,
-        )?;
-        let cost = arch.cost(&net);
+            data_fraction: trial
+                .fidelity
+                .data_fraction
+                .unwrap_or(self.config.data_fraction),
+            seed: trial.seed,
+            device: &device,
+        };
+        let out = self.network.fit(space, g, &spec, &job, reporter)?;
+        let cost = self.network.cost(space, g, &spec).map_err(failed)?;
         let mut m = Metrics::with_capacity(9);
         m.set("valid_acc", out.valid_acc);
         m.set("valid_loss", out.valid_loss);

@@ -4,22 +4,19 @@
 //! A proxy is only as good as its rank correlation with trained accuracy:
 //! `cargo xtask bench zero-cost` measures that on NAS-Bench-201.
 
-mod eigen;
-mod proxies;
+//! The proxies themselves are in [`nas_nn::proxies`], monomorphized for each network by
+//! the space that registers it; this evaluator works on any such space.
 
-pub use eigen::symmetric_eigenvalues;
-pub use proxies::{JACOB_COV_UNDEFINED, gradient_scores, jacob_cov, synflow};
-
-use crate::data::{DataConfig, Splits};
-use crate::limits::{NB201_LARGEST_CELL, check_input, check_memory, memory_limit, scoring_memory};
-use crate::train::batch;
+use crate::train::nas_space_network;
 use burn::tensor::FloatDType;
 use nas_core::evaluator::SIMULATED_SECONDS;
 use nas_core::registry::{ConfigError, EvaluatorConfig};
 use nas_core::{
     EvalError, Evaluator, Goal, MetricRole, MetricSpec, Metrics, Reporter, Rng, SearchSpace, Trial,
 };
-use nas_space::{Nb201NetConfig, Nb201Space};
+use nas_data::{DataConfig, Splits};
+use nas_nn::memory::{check_memory, memory_limit, scoring_memory};
+use nas_nn::{NetSpec, ProxyPass, SpaceNetwork, Task, batch};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Instant;
@@ -88,9 +85,12 @@ pub struct ZeroCostConfig {
     pub proxy: Proxy,
     /// A registered backend (`flex`, `ndarray`...).
     pub backend: String,
-    /// Channels of the first stage (`C`); NB201's own network has 16.
+    /// The network's width as its space reads it (NB201: channels of the first stage,
+    /// `C`; the benchmark's network has 16). Spaces whose genotype sets every width
+    /// ignore it.
     pub channels: usize,
-    /// Cells per stage (`N`); NB201's own network has 5.
+    /// The network's depth as its space reads it (NB201: cells per stage, `N`; the
+    /// benchmark's network has 5).
     pub cells_per_stage: usize,
     /// Input `[channels, height, width]` and classes of the data-free proxies (synflow,
     /// params, FLOPs); CIFAR-10's by default. The data-based proxies take the data's.
@@ -104,14 +104,14 @@ pub struct ZeroCostConfig {
 
 impl Default for ZeroCostConfig {
     fn default() -> Self {
-        let net = Nb201NetConfig::default();
+        // NAS-Bench-201's own network: C = 16, N = 5, CIFAR-10's images and classes.
         ZeroCostConfig {
             proxy: Proxy::Synflow,
             backend: "flex".into(),
-            channels: net.channels,
-            cells_per_stage: net.cells_per_stage,
-            input: net.input,
-            classes: net.classes,
+            channels: 16,
+            cells_per_stage: 5,
+            input: [3, 32, 32],
+            classes: 10,
             batch_size: 64,
             data: DataConfig::default(),
         }
@@ -120,17 +120,12 @@ impl Default for ZeroCostConfig {
 
 impl EvaluatorConfig for ZeroCostConfig {
     fn knobs(&self) -> &'static [nas_core::registry::Knob] {
-        &crate::data::TRAINING_KNOBS
+        &nas_data::TRAINING_KNOBS
     }
 
     fn build(&self, space: &Arc<dyn SearchSpace>) -> Result<Arc<dyn Evaluator>, ConfigError> {
         let field = |f: &str, why: &str| Err(ConfigError::field("zero-cost", f, why));
-        if space.name() != "nb201" {
-            return Err(ConfigError(format!(
-                "scores networks of the `nb201` space, not `{}`",
-                space.name()
-            )));
-        }
+        let network = nas_space_network(space.as_ref())?;
         if self.channels == 0 || self.cells_per_stage == 0 {
             return field(
                 "channels",
@@ -146,8 +141,7 @@ impl EvaluatorConfig for ZeroCostConfig {
                 "must be at least 2 (jacob_cov correlates images)",
             );
         }
-        let device =
-            nas_space::nn::device(&self.backend).map_err(|e| ConfigError(e.to_string()))?;
+        let device = nas_nn::device(&self.backend).map_err(|e| ConfigError(e.to_string()))?;
         if self.proxy.needs_f64() && !device.supports_dtype(FloatDType::F64) {
             return field(
                 "backend",
@@ -167,6 +161,8 @@ impl EvaluatorConfig for ZeroCostConfig {
             None
         };
         let evaluator = ZeroCostEvaluator {
+            space: Arc::clone(space),
+            network,
             config: self.clone(),
             splits,
         };
@@ -183,15 +179,27 @@ nas_core::register!(
 );
 
 /// Scores trials' networks with one proxy.
-#[derive(Debug)]
 pub struct ZeroCostEvaluator {
+    /// The space whose genotypes the trials carry.
+    pub space: Arc<dyn SearchSpace>,
+    /// The network the space registers.
+    pub network: &'static dyn SpaceNetwork,
     pub config: ZeroCostConfig,
     /// Loaded for the data-based proxies only.
     pub splits: Option<Arc<Splits>>,
 }
 
+impl std::fmt::Debug for ZeroCostEvaluator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ZeroCostEvaluator")
+            .field("space", &self.space.name())
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
 impl ZeroCostEvaluator {
-    fn net_config(&self) -> Nb201NetConfig {
+    fn spec(&self) -> NetSpec {
         let (input, classes) = match &self.splits {
             Some(s) => (
                 [s.train.channels, s.train.height, s.train.width],
@@ -199,52 +207,68 @@ impl ZeroCostEvaluator {
             ),
             None => (self.config.input, self.config.classes),
         };
-        Nb201NetConfig {
-            channels: self.config.channels,
-            cells_per_stage: self.config.cells_per_stage,
-            input,
-            classes,
+        NetSpec {
+            task: Task { input, classes },
+            width: self.config.channels,
+            depth: self.config.cells_per_stage,
         }
     }
 }
 
 impl ZeroCostEvaluator {
-    /// Refuses an input the NB201 network cannot take (`input` for the data-free proxies,
-    /// the data's images for the others) and a network too large for this machine's
-    /// memory, before any trial: either would fail every trial, by a panic inside burn or
-    /// an aborted allocation.
+    /// Refuses an input the space's network cannot take (`input` for the data-free
+    /// proxies, the data's images for the others) and (for a space with a largest
+    /// network) a network too large for this machine's memory, before any trial: either
+    /// would fail every trial, by a panic inside burn or an aborted allocation.
     ///
     /// # Errors
     /// The field or data set at fault, and why.
     fn check_fits(&self) -> Result<(), ConfigError> {
-        let net = self.net_config();
+        let spec = self.spec();
+        let input = spec.task.input;
         let source = match &self.splits {
             Some(_) => format!("data `{}`", self.config.data.source()),
             None => "field `input`".to_string(),
         };
-        check_input("nb201", net.input)
-            .map_err(|why| ConfigError(format!("zero-cost: {source} {:?}: {why}", net.input)))?;
-        let proxy = self.config.proxy;
-        let (batch, bytes) = match (proxy, &self.splits) {
-            (Proxy::Params | Proxy::Flops, _) => return Ok(()),
-            // synflow runs its network in f64 on one all-ones image.
-            (Proxy::Synflow, _) => (1, 8.0),
-            (_, Some(s)) => (self.config.batch_size.min(s.train.len()), 4.0),
-            (_, None) => (self.config.batch_size, 4.0),
+        self.network
+            .check_task(&spec.task)
+            .map_err(|why| ConfigError(format!("zero-cost: {source} {input:?}: {why}")))?;
+        let (Some(largest), Some((batch, bytes))) = (
+            self.network.largest(self.space.as_ref()),
+            self.scoring_batch(),
+        ) else {
+            return Ok(());
         };
+        let counts = self
+            .network
+            .counts(self.space.as_ref(), &largest, &spec)
+            .map_err(|e| ConfigError(e.to_string()))?;
+        let proxy = self.config.proxy;
         check_memory(
             &format!(
-                "zero-cost: {} on the largest nb201 network (channels {}, cells_per_stage {}, input {:?}, batch {batch})",
+                "zero-cost: {} on the largest {} network (channels {}, cells_per_stage {}, input {input:?}, batch {batch})",
                 proxy.name(),
-                net.channels,
-                net.cells_per_stage,
-                net.input
+                self.space.name(),
+                spec.width,
+                spec.depth,
             ),
-            scoring_memory(&NB201_LARGEST_CELL, &net, batch, bytes, proxy == Proxy::JacobCov),
+            scoring_memory(counts, input, batch, bytes, proxy == Proxy::JacobCov),
             &memory_limit(),
             "the fields `channels`, `cells_per_stage`, `input` or `batch_size`",
         )
         .map_err(ConfigError)
+    }
+
+    /// Images scored at once and bytes per value of the proxy's pass; `None` for the
+    /// structural proxies, which build no network.
+    fn scoring_batch(&self) -> Option<(usize, f64)> {
+        match (self.config.proxy, &self.splits) {
+            (Proxy::Params | Proxy::Flops, _) => None,
+            // synflow runs its network in f64 on one all-ones image.
+            (Proxy::Synflow, _) => Some((1, 8.0)),
+            (_, Some(s)) => Some((self.config.batch_size.min(s.train.len()), 4.0)),
+            (_, None) => Some((self.config.batch_size, 4.0)),
+        }
     }
 }
 
@@ -277,29 +301,45 @@ impl Evaluator for ZeroCostEvaluator {
 
     fn evaluate(&self, trial: &Trial, _reporter: &mut dyn Reporter) -> Result<Metrics, EvalError> {
         let started = Instant::now();
-        let ops = Nb201Space::new()
-            .ops(&trial.genotype)
-            .map_err(|e| EvalError::Failed(e.to_string()))?;
-        let device = nas_space::nn::device(&self.config.backend)
-            .map_err(|e| EvalError::Fatal(e.to_string()))?;
-        let net = self.net_config();
-        let cost = nas_space::nb201_cost::cost(&ops, &net);
-        let score = match (self.config.proxy, &self.splits) {
-            (Proxy::Synflow, _) => synflow(&ops, &net, &device, trial.seed),
-            (Proxy::Params, _) => cost.params as f64,
-            (Proxy::Flops, _) => cost.flops as f64,
+        let (space, g) = (self.space.as_ref(), &trial.genotype);
+        let failed = |e: nas_core::SpaceError| EvalError::Failed(e.to_string());
+        let spec = self.spec();
+        let cost = self.network.cost(space, g, &spec).map_err(failed)?;
+        let device =
+            nas_nn::device(&self.config.backend).map_err(|e| EvalError::Fatal(e.to_string()))?;
+        let proxy = self.config.proxy;
+        if let Some((batch, bytes)) = self.scoring_batch() {
+            // The genotype may set the size (chain CNNs): checked per trial too.
+            check_memory(
+                &format!("scoring {} (batch {batch})", space.render(g)),
+                scoring_memory(
+                    self.network.counts(space, g, &spec).map_err(failed)?,
+                    spec.task.input,
+                    batch,
+                    bytes,
+                    proxy == Proxy::JacobCov,
+                ),
+                &memory_limit(),
+                "the space's widths, or `batch_size`",
+            )
+            .map_err(EvalError::Failed)?;
+        }
+        let pass = match (proxy, &self.splits) {
+            (Proxy::Params, _) => None,
+            (Proxy::Flops, _) => None,
+            (Proxy::Synflow, _) => Some(ProxyPass::Synflow),
             (proxy, Some(splits)) => {
                 // The minibatch is drawn from the training split with the trial's seed.
                 let train = &splits.train;
                 let mut indices: Vec<usize> = (0..train.len()).collect();
                 Rng::new(trial.seed ^ 0x2e70_c057).shuffle(&mut indices);
                 indices.truncate(self.config.batch_size.min(train.len()));
-                let (x, y) = batch(train, &indices, &device);
-                match proxy {
-                    Proxy::JacobCov => jacob_cov(&ops, &net, x, &device, trial.seed),
-                    Proxy::GradNorm => gradient_scores(&ops, &net, x, y, &device, trial.seed).0,
-                    _ => gradient_scores(&ops, &net, x, y, &device, trial.seed).1,
-                }
+                let (images, labels) = batch(train, &indices, &device);
+                Some(match proxy {
+                    Proxy::JacobCov => ProxyPass::JacobCov { images },
+                    Proxy::GradNorm => ProxyPass::GradNorm { images, labels },
+                    _ => ProxyPass::Snip { images, labels },
+                })
             }
             (proxy, None) => {
                 return Err(EvalError::Fatal(format!(
@@ -307,6 +347,14 @@ impl Evaluator for ZeroCostEvaluator {
                     proxy.name()
                 )));
             }
+        };
+        let score = match pass {
+            None if proxy == Proxy::Params => cost.params as f64,
+            None => cost.flops as f64,
+            Some(pass) => self
+                .network
+                .score(space, g, &spec, pass, &device, trial.seed)
+                .map_err(failed)?,
         };
         if !score.is_finite() {
             return Err(EvalError::Failed(format!(

@@ -1,9 +1,8 @@
-//! nas-eval's integration tests, one binary: the NAS-Bench-201 table, the data readers,
-//! and the training evaluator on the chain-CNN and MLP spaces.
+//! nas-eval's integration tests, one binary: the NAS-Bench-201 table, and the training and
+//! zero-cost evaluators on every space that registers a network.
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
-mod data;
 mod hardening;
 mod table;
 #[cfg(feature = "train")]

@@ -1,6 +1,6 @@
-//! The training evaluator with every space it knows: chain CNNs and MLPs are built with
-//! as many parameters as their cost models count, train on the embedded digits, and an
-//! unknown space is refused.
+//! The training evaluator on the spaces that register a network: chain CNNs and MLPs are
+//! built with as many parameters as their cost models count, train on the embedded
+//! digits, and a space without a network is refused.
 
 use nas_backend_flex as _;
 use nas_backend_ndarray as _;
@@ -9,9 +9,20 @@ use nas_core::registry::PluginConfig;
 use nas_core::{
     Decision, Evaluator, EvaluatorConfig, Fidelity, Rng, SearchSpace, SpaceConfig, Trial,
 };
-use nas_space::nn::{Network, device};
-use nas_space::{Architecture, Nb201NetConfig};
+use nas_nn::{Classifier, NetSpec, Task, device};
+use nas_space::lenet;
+use nas_space::nn::LeNet5Net;
 use std::sync::Arc;
+
+/// The networks' shape on the embedded digits; width and depth concern NB201 only.
+const DIGITS: NetSpec = NetSpec {
+    task: Task {
+        input: [1, 8, 8],
+        classes: 10,
+    },
+    width: 16,
+    depth: 5,
+};
 
 fn space(json: serde_json::Value) -> Arc<dyn SearchSpace> {
     PluginConfig::<dyn SpaceConfig>::from_value(json)
@@ -55,12 +66,22 @@ fn trial(space: &dyn SearchSpace, text: &str, seed: u64) -> Trial {
 #[test]
 fn built_networks_have_the_counted_parameters() {
     let d = device("flex").unwrap();
-    let net = Nb201NetConfig {
-        input: [1, 8, 8],
-        classes: 10,
-        ..Nb201NetConfig::default()
-    };
     let mut rng = Rng::new(2026);
+    let params = |s: &Arc<dyn SearchSpace>, g: &nas_core::Genotype| -> usize {
+        use nas_nn::NetworkBuilder;
+        use nas_space::nn::{ChainCnnNetwork, MlpNetwork};
+        if s.name() == "mlp" {
+            MlpNetwork
+                .build(s.as_ref(), g, &DIGITS, &d, 1)
+                .unwrap()
+                .trainable_params()
+        } else {
+            ChainCnnNetwork
+                .build(s.as_ref(), g, &DIGITS, &d, 1)
+                .unwrap()
+                .trainable_params()
+        }
+    };
     let spaces = [
         space(serde_json::json!({"type": "chain-cnn"})),
         tiny_chain(),
@@ -70,11 +91,12 @@ fn built_networks_have_the_counted_parameters() {
     for s in &spaces {
         for _ in 0..25 {
             let g = s.sample(&mut rng);
-            let arch = Architecture::decode(s.as_ref(), &g).unwrap();
-            let model = Network::new(&arch, &net, &d, 1);
-            let cost = arch.cost(&net);
+            let cost = nas_nn::network_of(s.name())
+                .unwrap()
+                .cost(s.as_ref(), &g, &DIGITS)
+                .unwrap();
             assert_eq!(
-                model.trainable_params() as u64,
+                params(s, &g) as u64,
                 cost.params,
                 "{}: {}",
                 s.name(),
@@ -88,18 +110,13 @@ fn built_networks_have_the_counted_parameters() {
 fn chains_with_skips_across_strides_run_forward() {
     let d = device("flex").unwrap();
     let s = tiny_chain();
-    let net = Nb201NetConfig {
-        input: [1, 8, 8],
-        classes: 10,
-        ..Nb201NetConfig::default()
-    };
     // Layer 2 reads 8x8 (layer 0) and 4x4 (layer 1) maps; layer 3 reads the image size
     // chain 8 -> 4 -> 2 and layer 0 again.
     let g = s.parse("f4k3s1|f8k3s2|f4k5s2<0,1|f8k1s1<0,2").unwrap();
-    let arch = Architecture::decode(s.as_ref(), &g).unwrap();
-    let model = Network::new(&arch, &net, &d, 3);
+    let network = nas_space::nn::ChainCnnNetwork;
+    let model = nas_nn::NetworkBuilder::build(&network, s.as_ref(), &g, &DIGITS, &d, 3).unwrap();
     let x = burn::tensor::Tensor::<4>::ones([3, 1, 8, 8], &d);
-    assert_eq!(model.forward(x).dims(), [3, 10]);
+    assert_eq!(Classifier::forward(&model, x).dims(), [3, 10]);
 }
 
 #[test]
@@ -119,12 +136,10 @@ fn chain_cnns_and_mlps_learn_the_digits() {
         // Chance is 10% on ten balanced classes.
         assert!(m.get("valid_acc").unwrap() > 30.0, "{text}: {m:?}");
         let g = s.parse(text).unwrap();
-        let net = Nb201NetConfig {
-            input: [1, 8, 8],
-            classes: 10,
-            ..Nb201NetConfig::default()
-        };
-        let cost = Architecture::decode(s.as_ref(), &g).unwrap().cost(&net);
+        let cost = nas_nn::network_of(s.name())
+            .unwrap()
+            .cost(s.as_ref(), &g, &DIGITS)
+            .unwrap();
         assert_eq!(m.get("params_m").unwrap(), cost.params_m(), "{text}");
         assert_eq!(m.get("flops_m").unwrap(), cost.flops_m(), "{text}");
         // Dropout masks come from the trial seed: the same seed gives the same bits.
@@ -162,45 +177,46 @@ fn spaces_without_a_network_are_refused() {
     let config = PluginConfig::<dyn EvaluatorConfig>::from_value(v).unwrap();
     let e = config.config.build(&s).unwrap_err().to_string();
     assert!(
-        e.contains("nb201, chain-cnn, mlp") && e.contains("unknown-space"),
+        e.contains("chain-cnn, mlp, nb201") && e.contains("unknown-space"),
         "{e}"
     );
+    let v = serde_json::json!({"type": "zero-cost"});
+    let config = PluginConfig::<dyn EvaluatorConfig>::from_value(v).unwrap();
+    let e = config.config.build(&s).unwrap_err().to_string();
+    assert!(e.contains("unknown-space"), "{e}");
 }
 
 #[test]
 fn the_lenet_baseline_counts_like_its_cost_model_and_trains() {
-    use nas_eval::data::DataConfig;
-    use nas_eval::train::{TrainConfig, fit};
     let d = device("flex").unwrap();
     for (input, classes) in [([1, 8, 8], 10), ([1, 28, 28], 10), ([3, 32, 32], 100)] {
-        let net = Nb201NetConfig {
-            input,
-            classes,
-            ..Nb201NetConfig::default()
-        };
-        let model = Network::new(&Architecture::LeNet5, &net, &d, 1);
+        let model = LeNet5Net::new(input, classes, &d, 1);
         assert_eq!(
-            model.trainable_params() as u64,
-            Architecture::LeNet5.cost(&net).params,
+            Classifier::trainable_params(&model) as u64,
+            lenet::cost(input, classes).params,
             "{input:?}"
         );
     }
-    let config = TrainConfig::default();
-    let splits = DataConfig::default().load().unwrap();
-    let net = Nb201NetConfig {
-        input: [1, 8, 8],
-        classes: 10,
-        ..Nb201NetConfig::default()
+    let splits = nas_data::DataConfig::default().load().unwrap();
+    let recipe = nas_nn::Recipe {
+        batch_size: 64,
+        optimizer: nas_nn::OptimizerKind::Sgd,
+        learning_rate: 0.05,
+        momentum: 0.9,
+        weight_decay: 5e-4,
     };
-    let out = fit(
-        &Architecture::LeNet5,
-        &net,
-        &config,
-        &splits,
-        4,
-        1.0,
-        3,
-        &d,
+    let job = nas_nn::FitJob {
+        recipe: &recipe,
+        splits: &splits,
+        epochs: 4,
+        data_fraction: 1.0,
+        seed: 3,
+        device: &d,
+    };
+    let out = nas_nn::fit(
+        |d| Ok(LeNet5Net::new([1, 8, 8], 10, d, 3)),
+        DIGITS.task,
+        &job,
         &mut CollectingReporter::default(),
     )
     .unwrap();

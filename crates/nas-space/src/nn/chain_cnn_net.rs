@@ -5,8 +5,6 @@
 //! # Shapes
 //! Input `[batch, channels, height, width]`; output `[batch, classes]` logits.
 
-use super::init::SeededInit;
-use super::kernels::{self, conv2d};
 use super::nb201_net::{bn_params, conv};
 use crate::chain_cnn::{ChainArch, Source};
 use burn::module::Module;
@@ -16,6 +14,8 @@ use burn::tensor::activation::relu;
 use burn::tensor::module::adaptive_avg_pool2d;
 use burn::tensor::{Device, Tensor};
 use nas_core::Rng;
+use nas_nn::init::SeededInit;
+use nas_nn::kernels::{self, conv2d};
 
 /// Marks the image among a layer's sources (layer indices otherwise).
 const IMAGE: usize = usize::MAX;

@@ -1,8 +1,6 @@
 //! LeNet-5 on burn (see [`crate::lenet`], whose count [`LeNet5Net::trainable_params`]
 //! equals).
 
-use super::init::SeededInit;
-use super::kernels::conv2d;
 use crate::lenet::{FILTERS, HIDDEN, KERNEL, pooled};
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
@@ -11,6 +9,8 @@ use burn::nn::{Initializer, Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 use nas_core::Rng;
+use nas_nn::init::SeededInit;
+use nas_nn::kernels::conv2d;
 
 /// LeNet-5 for one input shape and class count.
 #[derive(Module, Debug)]

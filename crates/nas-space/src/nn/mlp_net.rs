@@ -9,13 +9,13 @@
 //! Input `[batch, channels, height, width]` (flattened inside); output `[batch, classes]`
 //! logits.
 
-use super::init::SeededInit;
 use crate::mlp::{Activation, MlpArch};
 use burn::module::Module;
 use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::tensor::activation::{gelu, relu, sigmoid, tanh};
 use burn::tensor::{Device, Tensor, TensorData};
 use nas_core::Rng;
+use nas_nn::init::SeededInit;
 
 /// An MLP built from an [`MlpArch`].
 #[derive(Module, Debug)]

@@ -1,24 +1,23 @@
-//! Networks built from genotypes, and the registry of burn backends (feature `nn`).
+//! The burn networks of this crate's spaces (feature `nn`), each registered by space name
+//! in [`nas_nn::network`], and the weight-sharing NB201 supernet of the one-shot methods.
 //!
 //! Model code is written once against burn's run-time `Device`; which backend runs it
 //! (ndarray, flex, wgpu) is a plugin chosen by name at run time.
 
-pub mod backend;
 pub mod chain_cnn_net;
-pub mod init;
-pub mod kernels;
+pub mod counts;
 pub mod lenet_net;
 pub mod mlp_net;
 pub mod nb201_net;
-pub mod network;
+pub mod networks;
 pub mod supernet;
 
-pub use backend::{BackendError, BackendPlugin, backend_names, device};
 pub use chain_cnn_net::ChainCnnNet;
 pub use lenet_net::LeNet5Net;
 pub use mlp_net::MlpNet;
-/// Binaries that train call it first thing in `main`.
-pub use nas_kernels::work_on_this_thread;
 pub use nb201_net::Nb201Net;
-pub use network::Network;
+pub use networks::{
+    ChainCnnNetwork, MlpNetwork, NB201_LARGEST_CELL, Nb201Network, lenet_check_task,
+    nb201_net_config,
+};
 pub use supernet::Nb201Supernet;

@@ -5,8 +5,6 @@
 //! Input `[batch, channels, height, width]` as in [`Nb201NetConfig::input`]; output
 //! `[batch, classes]` logits.
 
-use super::init::SeededInit;
-use super::kernels::{self, conv2d};
 use crate::nb201::EDGES;
 use crate::nb201_cost::Nb201NetConfig;
 use burn::module::Module;
@@ -17,6 +15,8 @@ use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 use nas_core::Rng;
+use nas_nn::init::SeededInit;
+use nas_nn::kernels::{self, conv2d};
 
 pub(crate) fn conv(
     c_in: usize,

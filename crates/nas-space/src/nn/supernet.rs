@@ -10,8 +10,6 @@
 //! Each cell position in the network has its own edges (the cell's op choice is shared
 //! across positions, its weights are not), as in NB201's own ENAS and DARTS supernets.
 
-use super::init::SeededInit;
-use super::kernels::{avg_pool, conv2d};
 use super::nb201_net::{
     Reduction, ReluConvBn, avg_pool_3x3, batch_norm, classifier, conv, head, maybe_bn,
     optional_bn_params,
@@ -23,6 +21,8 @@ use burn::nn::pool::AvgPool2d;
 use burn::nn::{BatchNorm, Linear};
 use burn::tensor::{Device, Tensor};
 use nas_core::Rng;
+use nas_nn::init::SeededInit;
+use nas_nn::kernels::{avg_pool, conv2d};
 
 /// One edge with every candidate op: `none` and `skip_connect` have no weights, the two
 /// convolutions have their own, the pooling has none.

@@ -1,18 +1,76 @@
-//! The training loop: minibatch SGD (or Adam) with a cosine learning-rate schedule.
+//! The training loop, written once for every network: minibatch SGD (or Adam) with a
+//! cosine learning-rate schedule, validation after each epoch (so a pruner can stop the
+//! run), then validation and test accuracy and inference latency.
+//!
+//! Reproducible: weights and data order come from our own generator seeded with the
+//! trial's seed, never from burn's process-wide one. Same seed, same CPU backend: the same
+//! numbers.
 
-use super::{OptimizerKind, TrainConfig};
-use crate::data::{Images, Splits};
-use crate::limits::check_arch_input;
-use burn::module::Module;
+use crate::network::{Classifier, Task};
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamConfig, GradientsParams, SgdConfig};
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use nas_core::{Control, EvalError, Metrics, Reporter, Rng};
-use nas_space::nn::Network;
-use nas_space::{Architecture, Nb201NetConfig};
+use nas_core::registry::ConfigError;
+use nas_core::{Control, EvalError, Metrics, Reporter, Rng, SpaceError};
+use nas_data::{Images, Splits};
+use serde::{Deserialize, Serialize};
 use std::time::Instant;
+
+/// Which optimizer trains the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OptimizerKind {
+    /// SGD with momentum (Nesterov off), the NB201 recipe.
+    Sgd,
+    Adam,
+}
+
+/// How a network is trained, whatever the network: the fields every plugin that trains
+/// shares (the `train` evaluator, a one-shot method's shared weights).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Recipe {
+    pub batch_size: usize,
+    pub optimizer: OptimizerKind,
+    /// Peak learning rate, annealed to zero on a cosine schedule.
+    pub learning_rate: f64,
+    pub momentum: f64,
+    pub weight_decay: f64,
+}
+
+impl Recipe {
+    /// # Errors
+    /// The first field out of range, named as a field of `plugin`'s config.
+    pub fn check_as(&self, plugin: &str) -> Result<(), ConfigError> {
+        let field = |f: &str, why: &str| Err(ConfigError::field(plugin, f, why));
+        if self.batch_size == 0 {
+            return field("batch_size", "must be at least 1");
+        }
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            return field("learning_rate", "must be a positive number");
+        }
+        if !(0.0..1.0).contains(&self.momentum) {
+            return field("momentum", "must be in [0, 1)");
+        }
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return field("weight_decay", "must be zero or positive");
+        }
+        Ok(())
+    }
+}
+
+/// One training run: the recipe, the data, how long, from which seed, on which device.
+#[derive(Debug, Clone, Copy)]
+pub struct FitJob<'a> {
+    pub recipe: &'a Recipe,
+    pub splits: &'a Splits,
+    pub epochs: u32,
+    /// Share of the training split trained on, in (0, 1].
+    pub data_fraction: f64,
+    pub seed: u64,
+    pub device: &'a Device,
+}
 
 /// What a training run measured.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,7 +100,7 @@ pub fn batch(set: &Images, indices: &[usize], device: &Device) -> (Tensor<4>, Te
 }
 
 /// Accuracy (%) and mean cross-entropy of `model` on `set`.
-fn assess(model: &Network, set: &Images, device: &Device) -> (f64, f64) {
+fn assess<N: Classifier>(model: &N, set: &Images, device: &Device) -> (f64, f64) {
     let loss_fn = CrossEntropyLossConfig::new().init(device);
     let all: Vec<usize> = (0..set.len()).collect();
     let (mut correct, mut loss_sum) = (0i64, 0f64);
@@ -63,28 +121,31 @@ pub fn cosine(peak: f64, step: usize, total: usize) -> f64 {
     peak * 0.5 * (1.0 + (std::f64::consts::PI * step as f64 / total.max(1) as f64).cos())
 }
 
-/// Trains the network of `arch` and measures it.
+/// Trains the network `build` makes (on the autodiff device it is given) for `task` and
+/// measures it.
 ///
 /// # Errors
 /// [`EvalError::Failed`] when there is nothing to train or score (0 epochs, an empty
-/// split, an input the network cannot take: each would otherwise report metrics of an
-/// untrained or unscored network, or panic inside burn) or when the loss stops being
-/// finite; [`EvalError::Pruned`] when the reporter stops the run.
-#[allow(clippy::too_many_arguments)]
-pub fn fit(
-    arch: &Architecture,
-    net: &Nb201NetConfig,
-    config: &TrainConfig,
-    splits: &Splits,
-    epochs: u32,
-    data_fraction: f64,
-    seed: u64,
-    device: &Device,
+/// split, data of another shape than `task`'s: each would otherwise report metrics of an
+/// untrained or unscored network, or panic inside burn), when `build` fails, or when the
+/// loss stops being finite; [`EvalError::Pruned`] when the reporter stops the run.
+pub fn fit<N: Classifier>(
+    build: impl FnOnce(&Device) -> Result<N, SpaceError>,
+    task: Task,
+    job: &FitJob<'_>,
     reporter: &mut dyn Reporter,
 ) -> Result<FitOutcome, EvalError> {
-    check_run(arch, net, splits, epochs)?;
+    let FitJob {
+        recipe: config,
+        splits,
+        epochs,
+        data_fraction,
+        seed,
+        device,
+    } = *job;
+    check_run(task, splits, epochs, data_fraction)?;
     let train_device = device.clone().autodiff();
-    let mut model = Network::new(arch, net, &train_device, seed);
+    let mut model = build(&train_device).map_err(|e| EvalError::Failed(e.to_string()))?;
     let params = model.trainable_params();
     let mut rng = Rng::new(seed ^ 0xda7a_0dde_5eed);
     // Dropout masks get their own stream, so networks without dropout (NB201) see exactly
@@ -170,16 +231,21 @@ pub fn fit(
 /// Refuses a run that cannot give a result: the config's `epochs` field is checked to be
 /// at least 1, and a trial's fidelity (`nas eval --epochs 0`) is held to the same rule.
 fn check_run(
-    arch: &Architecture,
-    net: &Nb201NetConfig,
+    task: Task,
     splits: &Splits,
     epochs: u32,
+    data_fraction: f64,
 ) -> Result<(), EvalError> {
     if epochs == 0 {
         return Err(EvalError::Failed(
             "0 epochs: a trial must train at least one epoch (as the field `epochs` must be at least 1)"
                 .into(),
         ));
+    }
+    if !(data_fraction > 0.0 && data_fraction <= 1.0) {
+        return Err(EvalError::Failed(format!(
+            "data fraction {data_fraction} is not in (0, 1]"
+        )));
     }
     for (name, set) in [
         ("training", &splits.train),
@@ -194,17 +260,17 @@ fn check_run(
         }
     }
     let t = &splits.train;
-    if net.input != [t.channels, t.height, t.width] {
+    if task.input != [t.channels, t.height, t.width] {
         return Err(EvalError::Failed(format!(
             "the network is built for input {:?} but the images of `{}` are [{}, {}, {}]",
-            net.input, splits.name, t.channels, t.height, t.width
+            task.input, splits.name, t.channels, t.height, t.width
         )));
     }
-    check_arch_input(arch, net.input).map_err(EvalError::Failed)
+    Ok(())
 }
 
 /// Median time of a one-image forward pass, in milliseconds, over 11 runs after a warm-up.
-fn latency_ms(model: &Network, set: &Images, device: &Device) -> f64 {
+fn latency_ms<N: Classifier>(model: &N, set: &Images, device: &Device) -> f64 {
     if set.is_empty() {
         return f64::NAN;
     }

@@ -5,12 +5,11 @@
 //! more), as the reference code does; biases and batch-norm terms are left out.
 
 use super::eigen::symmetric_eigenvalues;
+use crate::network::Classifier;
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::tensor::Gradients;
 use burn::tensor::{Device, FloatDType, Int, Tensor};
-use nas_space::Nb201NetConfig;
-use nas_space::nn::Nb201Net;
 
 /// What [`jacob_cov`] scores when the correlation of the input gradients is undefined (a
 /// cell whose output does not depend on its input gives all-zero gradients): below every
@@ -76,11 +75,13 @@ fn weight_sums<M: Module>(model: &M, grads: &Gradients) -> (f64, f64) {
 ///
 /// Double precision because `R` is a product over the network's depth of sums of positive
 /// weights: at C=16, N=5 it can pass single precision's range.
-pub fn synflow(ops: &[u32; 6], net: &Nb201NetConfig, device: &Device, seed: u64) -> f64 {
-    let device = device.clone().autodiff();
-    let model = Nb201Net::without_batch_norm(ops, net, &device, seed).map(&mut AbsF64);
-    let [c, h, w] = net.input;
-    let ones = Tensor::<4>::ones([1, c, h, w], &device)
+///
+/// `model` is built on the autodiff `device`, without batch norm; `input` is
+/// `[channels, height, width]`.
+pub fn synflow<N: Classifier>(model: N, input: [usize; 3], device: &Device) -> f64 {
+    let model = model.map(&mut AbsF64);
+    let [c, h, w] = input;
+    let ones = Tensor::<4>::ones([1, c, h, w], device)
         .cast(FloatDType::F64)
         .detach();
     let r = model.forward(ones).sum();
@@ -91,20 +92,18 @@ pub fn synflow(ops: &[u32; 6], net: &Nb201NetConfig, device: &Device, seed: u64)
 /// grad_norm and snip from one minibatch's cross-entropy gradient (batch norm in training
 /// mode, as the network trains): grad_norm = Σ over weight tensors of ‖∂L/∂θ‖₂, snip
 /// (Lee et al. 2019) = Σ |θ ⊙ ∂L/∂θ|. Returns `(grad_norm, snip)`.
-pub fn gradient_scores(
-    ops: &[u32; 6],
-    net: &Nb201NetConfig,
+///
+/// `model` is built on the autodiff `device`.
+pub fn gradient_scores<N: Classifier>(
+    model: N,
     images: Tensor<4>,
     labels: Tensor<1, Int>,
     device: &Device,
-    seed: u64,
 ) -> (f64, f64) {
-    let device = device.clone().autodiff();
-    let model = Nb201Net::new(ops, net, &device, seed);
-    let loss_fn = CrossEntropyLossConfig::new().init(&device);
+    let loss_fn = CrossEntropyLossConfig::new().init(device);
     let loss = loss_fn.forward(
-        model.forward(images.to_device(&device).autodiff()),
-        labels.to_device(&device),
+        model.forward(images.to_device(device).autodiff()),
+        labels.to_device(device),
     );
     let grads = loss.backward();
     let (snip, grad_norm) = weight_sums(&model, &grads);
@@ -115,17 +114,11 @@ pub fn gradient_scores(
 /// each image's summed outputs with respect to its input, their correlation matrix across
 /// the minibatch, and `-Σ (ln(λ + k) + 1/(λ + k))` over its eigenvalues λ, k = 1e-5. A
 /// network that tells images apart at initialization has decorrelated gradients.
-pub fn jacob_cov(
-    ops: &[u32; 6],
-    net: &Nb201NetConfig,
-    images: Tensor<4>,
-    device: &Device,
-    seed: u64,
-) -> f64 {
-    let device = device.clone().autodiff();
-    let model = Nb201Net::new(ops, net, &device, seed);
+///
+/// `model` is built on the autodiff `device`.
+pub fn jacob_cov<N: Classifier>(model: N, images: Tensor<4>, device: &Device) -> f64 {
     let [b, c, h, w] = images.dims();
-    let x = images.to_device(&device).autodiff().detach().require_grad();
+    let x = images.to_device(device).autodiff().detach().require_grad();
     let grads = model.forward(x.clone()).sum().backward();
     let Some(jacobian) = x.grad(&grads) else {
         return JACOB_COV_UNDEFINED;

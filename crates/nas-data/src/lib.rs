@@ -1,8 +1,9 @@
 //! Image classification data: IDX and CSV readers, the embedded digits set, MNIST and
 //! Fashion-MNIST read from a folder, per-channel normalization and seeded splits.
 //!
-//! Everything is plain `Vec<f32>`: the training code turns batches into tensors, and this
-//! module stays free of burn so the readers test in milliseconds.
+//! Everything is plain `Vec<f32>`: the training code (nas-nn) turns batches into tensors,
+//! and this crate stays free of burn, so the readers build and test in seconds and a
+//! tensor-free plugin (a tabular evaluator on its own data) can use them.
 
 mod csv;
 mod idx;
@@ -16,8 +17,8 @@ use nas_core::Rng;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-const DIGITS_IMAGES: &[u8] = include_bytes!("../../data/digits-images-idx3-ubyte.gz");
-const DIGITS_LABELS: &[u8] = include_bytes!("../../data/digits-labels-idx1-ubyte.gz");
+const DIGITS_IMAGES: &[u8] = include_bytes!("../data/digits-images-idx3-ubyte.gz");
+const DIGITS_LABELS: &[u8] = include_bytes!("../data/digits-labels-idx1-ubyte.gz");
 
 /// A data file or set that cannot be used: which one, and what was expected.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

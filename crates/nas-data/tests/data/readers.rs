@@ -1,6 +1,6 @@
 //! The data readers against the real files in `../shared/data/datasets`.
 
-use nas_eval::data::{DataConfig, DataSource, read_csv, read_idx};
+use nas_data::{DataConfig, DataSource, read_csv, read_idx};
 use std::path::PathBuf;
 
 fn shared(name: &str) -> Option<PathBuf> {
@@ -106,12 +106,12 @@ fn missing_and_broken_files_say_which_and_what() {
 fn a_folder_is_found_from_a_parent_and_the_standard_places_are_listed() {
     let Some(dir) = shared("mnist") else { return };
     let root = dir.parent().unwrap().to_path_buf();
-    let found = nas_eval::data::candidate_dirs("mnist");
+    let found = nas_data::candidate_dirs("mnist");
     assert!(
         found
             .iter()
             .any(|d| d.ends_with("usr/share/datasets/mnist"))
     );
-    let explicit = nas_eval::data::find_dir("mnist", Some(&root)).unwrap();
+    let explicit = nas_data::find_dir("mnist", Some(&root)).unwrap();
     assert_eq!(explicit, root.join("mnist"));
 }

@@ -1,0 +1,373 @@
+//! How a space brings its network: the registry the training and zero-cost evaluators,
+//! the benchmarks and the one-shot methods look networks up in, by the space's name.
+//!
+//! A space crate writes one [`NetworkBuilder`] (build the burn network of a genotype for a
+//! task at a width and depth, count its parameters, FLOPs and activations) and registers
+//! it with [`register_network!`](crate::register_network). The blanket
+//! [`SpaceNetwork`] impl then monomorphizes the training loop ([`crate::fit`]) and the
+//! proxies ([`crate::proxies`]) for that network inside the registering crate: burn's
+//! optimizers need a concrete module type, and callers hold only a `&dyn SpaceNetwork`.
+
+use crate::fit::{FitJob, FitOutcome};
+use burn::module::Module;
+use burn::tensor::{Device, Int, Tensor};
+use nas_core::{Cost, EvalError, Genotype, Reporter, Rng, SearchSpace, SpaceError};
+
+/// What a network is built for: images of `input = [channels, height, width]`, `classes`
+/// outputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Task {
+    pub input: [usize; 3],
+    pub classes: usize,
+}
+
+/// A network's shape beyond its genotype: the task, and the width and depth a proxy
+/// fidelity or the evaluator's config sets.
+///
+/// What `width` and `depth` mean is the space's to say (NB201: channels of the first stage
+/// and cells per stage). A space whose genotype fixes every size ignores them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NetSpec {
+    pub task: Task,
+    pub width: usize,
+    pub depth: usize,
+}
+
+/// Parameters and activation values per image of a network, as estimates in `f64` so that
+/// no size overflows: they decide whether a network fits in memory before it is built.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Counts {
+    pub params: f64,
+    /// Values the forward pass keeps for the backward pass, per image.
+    pub activations: f64,
+}
+
+/// A trainable classifier of images: `[batch, c, h, w]` in, `[batch, classes]` logits out.
+pub trait Classifier: Module + 'static {
+    /// Inference (and the zero-cost proxies' pass).
+    fn forward(&self, x: Tensor<4>) -> Tensor<2>;
+
+    /// A training step's forward pass: [`forward`](Self::forward) unless the network has
+    /// randomness of its own (dropout), drawn from `rng`.
+    fn forward_train(&self, x: Tensor<4>, _rng: &mut Rng) -> Tensor<2> {
+        self.forward(x)
+    }
+
+    /// Trainable parameters (running statistics excluded).
+    fn trainable_params(&self) -> usize;
+}
+
+/// What a space registers to be trained and scored.
+pub trait NetworkBuilder: Send + Sync + 'static {
+    type Net: Classifier;
+
+    /// Why the space's networks cannot take `task`'s images, if they cannot.
+    ///
+    /// # Errors
+    /// The reason, with the smallest input that works where there is one.
+    fn check_task(&self, task: &Task) -> Result<(), String> {
+        let [c, h, w] = task.input;
+        if c == 0 || h == 0 || w == 0 {
+            return Err(format!(
+                "input [{c}, {h}, {w}] has a zero dimension; every network needs at least one channel and one pixel"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The genotype whose network is the largest of the space at any spec, if the space
+    /// has one: its memory is checked once, before a search starts. Without one, each
+    /// trial is checked before its network is built.
+    fn largest(&self, _space: &dyn SearchSpace) -> Option<Genotype> {
+        None
+    }
+
+    /// Parameters and activations of `g`'s network, for the memory check.
+    ///
+    /// # Errors
+    /// A genotype the space cannot decode.
+    fn counts(
+        &self,
+        space: &dyn SearchSpace,
+        g: &Genotype,
+        spec: &NetSpec,
+    ) -> Result<Counts, SpaceError>;
+
+    /// Exact parameter and FLOP counts of `g`'s network.
+    ///
+    /// # Errors
+    /// A genotype the space cannot decode.
+    fn cost(
+        &self,
+        space: &dyn SearchSpace,
+        g: &Genotype,
+        spec: &NetSpec,
+    ) -> Result<Cost, SpaceError>;
+
+    /// The network of `g` on `device`, its weights drawn from `seed` alone (see
+    /// [`crate::init::SeededInit`]).
+    ///
+    /// # Errors
+    /// A genotype the space cannot decode.
+    fn build(
+        &self,
+        space: &dyn SearchSpace,
+        g: &Genotype,
+        spec: &NetSpec,
+        device: &Device,
+        seed: u64,
+    ) -> Result<Self::Net, SpaceError>;
+
+    /// The network synflow scores: without batch norm (Tanaka et al. 2020), whose
+    /// normalization would hide the product of weights synflow measures. The default is
+    /// [`build`](Self::build), for networks without batch norm.
+    ///
+    /// # Errors
+    /// A genotype the space cannot decode.
+    fn build_without_batch_norm(
+        &self,
+        space: &dyn SearchSpace,
+        g: &Genotype,
+        spec: &NetSpec,
+        device: &Device,
+        seed: u64,
+    ) -> Result<Self::Net, SpaceError> {
+        self.build(space, g, spec, device, seed)
+    }
+}
+
+/// A zero-cost proxy and the input it looks at.
+#[derive(Debug, Clone)]
+pub enum ProxyPass {
+    /// Data-free: one all-ones image of the task's shape.
+    Synflow,
+    /// Σ over weight tensors of the loss gradient's norm, on one minibatch.
+    GradNorm {
+        images: Tensor<4>,
+        labels: Tensor<1, Int>,
+    },
+    /// Σ |θ ⊙ ∂L/∂θ| on one minibatch.
+    Snip {
+        images: Tensor<4>,
+        labels: Tensor<1, Int>,
+    },
+    /// The correlation of input gradients across one minibatch.
+    JacobCov { images: Tensor<4> },
+}
+
+/// A registered network, type-erased: what evaluators and benchmarks call. Every
+/// [`NetworkBuilder`] is one.
+pub trait SpaceNetwork: Send + Sync {
+    /// See [`NetworkBuilder::check_task`].
+    ///
+    /// # Errors
+    /// Why the task does not fit.
+    fn check_task(&self, task: &Task) -> Result<(), String>;
+
+    /// See [`NetworkBuilder::largest`].
+    fn largest(&self, space: &dyn SearchSpace) -> Option<Genotype>;
+
+    /// See [`NetworkBuilder::counts`].
+    ///
+    /// # Errors
+    /// A genotype the space cannot decode.
+    fn counts(
+        &self,
+        space: &dyn SearchSpace,
+        g: &Genotype,
+        spec: &NetSpec,
+    ) -> Result<Counts, SpaceError>;
+
+    /// See [`NetworkBuilder::cost`].
+    ///
+    /// # Errors
+    /// A genotype the space cannot decode.
+    fn cost(
+        &self,
+        space: &dyn SearchSpace,
+        g: &Genotype,
+        spec: &NetSpec,
+    ) -> Result<Cost, SpaceError>;
+
+    /// Trains `g`'s network as [`crate::fit::fit`] does.
+    ///
+    /// # Errors
+    /// As [`crate::fit::fit`]; a genotype the space cannot decode or a task its network
+    /// cannot take is a failed trial.
+    fn fit(
+        &self,
+        space: &dyn SearchSpace,
+        g: &Genotype,
+        spec: &NetSpec,
+        job: &FitJob<'_>,
+        reporter: &mut dyn Reporter,
+    ) -> Result<FitOutcome, EvalError>;
+
+    /// The score of `proxy` for `g`'s untrained network, weights from `seed`.
+    ///
+    /// # Errors
+    /// A genotype the space cannot decode.
+    fn score(
+        &self,
+        space: &dyn SearchSpace,
+        g: &Genotype,
+        spec: &NetSpec,
+        proxy: ProxyPass,
+        device: &Device,
+        seed: u64,
+    ) -> Result<f64, SpaceError>;
+}
+
+impl<B: NetworkBuilder> SpaceNetwork for B {
+    fn check_task(&self, task: &Task) -> Result<(), String> {
+        NetworkBuilder::check_task(self, task)
+    }
+
+    fn largest(&self, space: &dyn SearchSpace) -> Option<Genotype> {
+        NetworkBuilder::largest(self, space)
+    }
+
+    fn counts(
+        &self,
+        space: &dyn SearchSpace,
+        g: &Genotype,
+        spec: &NetSpec,
+    ) -> Result<Counts, SpaceError> {
+        NetworkBuilder::counts(self, space, g, spec)
+    }
+
+    fn cost(
+        &self,
+        space: &dyn SearchSpace,
+        g: &Genotype,
+        spec: &NetSpec,
+    ) -> Result<Cost, SpaceError> {
+        NetworkBuilder::cost(self, space, g, spec)
+    }
+
+    fn fit(
+        &self,
+        space: &dyn SearchSpace,
+        g: &Genotype,
+        spec: &NetSpec,
+        job: &FitJob<'_>,
+        reporter: &mut dyn Reporter,
+    ) -> Result<FitOutcome, EvalError> {
+        NetworkBuilder::check_task(self, &spec.task).map_err(EvalError::Failed)?;
+        // Decode once before training, so a bad genotype is a failed trial, not a panic.
+        space
+            .validate(g)
+            .map_err(|e| EvalError::Failed(e.to_string()))?;
+        crate::fit::fit(
+            |device| self.build(space, g, spec, device, job.seed),
+            spec.task,
+            job,
+            reporter,
+        )
+    }
+
+    fn score(
+        &self,
+        space: &dyn SearchSpace,
+        g: &Genotype,
+        spec: &NetSpec,
+        proxy: ProxyPass,
+        device: &Device,
+        seed: u64,
+    ) -> Result<f64, SpaceError> {
+        use crate::proxies;
+        let train = device.clone().autodiff();
+        Ok(match proxy {
+            ProxyPass::Synflow => proxies::synflow(
+                self.build_without_batch_norm(space, g, spec, &train, seed)?,
+                spec.task.input,
+                &train,
+            ),
+            ProxyPass::GradNorm { images, labels } => {
+                proxies::gradient_scores(
+                    self.build(space, g, spec, &train, seed)?,
+                    images,
+                    labels,
+                    &train,
+                )
+                .0
+            }
+            ProxyPass::Snip { images, labels } => {
+                proxies::gradient_scores(
+                    self.build(space, g, spec, &train, seed)?,
+                    images,
+                    labels,
+                    &train,
+                )
+                .1
+            }
+            ProxyPass::JacobCov { images } => {
+                proxies::jacob_cov(self.build(space, g, spec, &train, seed)?, images, &train)
+            }
+        })
+    }
+}
+
+/// A space's registered network.
+#[allow(missing_debug_implementations)] // A `dyn SpaceNetwork` has nothing to print.
+pub struct NetworkPlugin {
+    /// The space's registered name (`nb201`, `chain-cnn`...).
+    pub space: &'static str,
+    pub network: &'static dyn SpaceNetwork,
+}
+
+inventory::collect!(NetworkPlugin);
+
+/// Registers a [`NetworkBuilder`] (a constant expression, usually a unit struct) for the
+/// space registered as `$space`:
+///
+/// ```ignore
+/// nas_nn::register_network!("resnet", ResNetBuilder);
+/// ```
+#[macro_export]
+macro_rules! register_network {
+    ($space:expr, $builder:expr $(,)?) => {
+        $crate::inventory::submit! {
+            $crate::NetworkPlugin { space: $space, network: &$builder }
+        }
+    };
+}
+
+/// The names of the spaces with a registered network, sorted.
+pub fn networks() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = inventory::iter::<NetworkPlugin>
+        .into_iter()
+        .map(|p| p.space)
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+/// The network registered for the space `space`.
+///
+/// # Errors
+/// No crate linked into this program registers one, or two do: the message names the
+/// spaces that have one.
+pub fn network_of(space: &str) -> Result<&'static dyn SpaceNetwork, String> {
+    let mut found = inventory::iter::<NetworkPlugin>
+        .into_iter()
+        .filter(|p| p.space == space);
+    match (found.next(), found.next()) {
+        (Some(p), None) => Ok(p.network),
+        (Some(_), Some(_)) => Err(format!(
+            "two crates register a network for the space `{space}`; link one"
+        )),
+        (None, _) => {
+            let known = networks();
+            Err(format!(
+                "no network is registered for the space `{space}` (a space crate registers one with nas_nn::register_network!); spaces with a network: {}",
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ))
+        }
+    }
+}

@@ -1,0 +1,385 @@
+//! The networks of this crate's spaces, registered by space name ([`nas_nn::network`]):
+//! what lets the `train` and `zero-cost` evaluators, the benchmarks and one-shot methods
+//! build them without knowing them.
+
+use super::{ChainCnnNet, LeNet5Net, MlpNet, Nb201Net, counts};
+use crate::chain_cnn::{ChainArch, ChainParseError};
+use crate::mlp::{MlpArch, MlpParseError};
+use crate::nb201_cost::Nb201NetConfig;
+use crate::{Nb201Space, chain_cnn_cost, chain_cnn_space, mlp_cost, mlp_space, nb201_cost};
+use burn::tensor::{Device, Tensor};
+use nas_core::{Cost, Genotype, Rng, SearchSpace, SpaceError, Value};
+use nas_nn::{Classifier, Counts, NetSpec, NetworkBuilder, Task};
+
+/// NAS-Bench-201's cell with every edge a 3x3 convolution: the largest network of the
+/// space for a given width and depth, the one a configuration has to fit.
+pub const NB201_LARGEST_CELL: [u32; 6] = [3; 6];
+
+impl Classifier for Nb201Net {
+    fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        Nb201Net::forward(self, x)
+    }
+    fn trainable_params(&self) -> usize {
+        Nb201Net::trainable_params(self)
+    }
+}
+
+impl Classifier for ChainCnnNet {
+    fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        ChainCnnNet::forward(self, x)
+    }
+    fn trainable_params(&self) -> usize {
+        ChainCnnNet::trainable_params(self)
+    }
+}
+
+impl Classifier for MlpNet {
+    fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        MlpNet::forward(self, x)
+    }
+    fn forward_train(&self, x: Tensor<4>, rng: &mut Rng) -> Tensor<2> {
+        MlpNet::forward_train(self, x, rng)
+    }
+    fn trainable_params(&self) -> usize {
+        MlpNet::trainable_params(self)
+    }
+}
+
+impl Classifier for LeNet5Net {
+    fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        LeNet5Net::forward(self, x)
+    }
+    fn trainable_params(&self) -> usize {
+        LeNet5Net::trainable_params(self)
+    }
+}
+
+/// The NB201 network's shape for `spec`: `width` is the first stage's channels (`C`),
+/// `depth` the cells per stage (`N`).
+pub fn nb201_net_config(spec: &NetSpec) -> Nb201NetConfig {
+    Nb201NetConfig {
+        channels: spec.width,
+        cells_per_stage: spec.depth,
+        input: spec.task.input,
+        classes: spec.task.classes,
+    }
+}
+
+fn nb201_ops(space: &dyn SearchSpace, g: &Genotype) -> Result<[u32; 6], SpaceError> {
+    space.validate(g)?;
+    Nb201Space::new().ops(g)
+}
+
+/// The NB201 network (Dong & Yang 2020) of a cell.
+#[derive(Debug)]
+pub struct Nb201Network;
+
+impl NetworkBuilder for Nb201Network {
+    type Net = Nb201Net;
+
+    /// NB201 halves the image in two stride-2 reductions whose shortcut (2x2 average
+    /// pooling) must land on the size of the strided convolution: height and width must
+    /// be multiples of 4.
+    fn check_task(&self, task: &Task) -> Result<(), String> {
+        nonzero(task)?;
+        let [_, h, w] = task.input;
+        if !h.is_multiple_of(4) || !w.is_multiple_of(4) {
+            return Err(format!(
+                "the nb201 network cannot take {h}x{w} images: its two stride-2 reductions need height and width multiples of 4 (the smallest is 4x4; 8x8, 28x28 and 32x32 work), because each reduction's 2x2 pooled shortcut must match its strided convolution"
+            ));
+        }
+        Ok(())
+    }
+
+    fn largest(&self, _space: &dyn SearchSpace) -> Option<Genotype> {
+        Some(Genotype(
+            NB201_LARGEST_CELL
+                .iter()
+                .map(|&op| Value::Index(op))
+                .collect(),
+        ))
+    }
+
+    fn counts(
+        &self,
+        space: &dyn SearchSpace,
+        g: &Genotype,
+        spec: &NetSpec,
+    ) -> Result<Counts, SpaceError> {
+        Ok(counts::nb201(
+            &nb201_ops(space, g)?,
+            &nb201_net_config(spec),
+        ))
+    }
+
+    fn cost(
+        &self,
+        space: &dyn SearchSpace,
+        g: &Genotype,
+        spec: &NetSpec,
+    ) -> Result<Cost, SpaceError> {
+        Ok(nb201_cost::cost(
+            &nb201_ops(space, g)?,
+            &nb201_net_config(spec),
+        ))
+    }
+
+    fn build(
+        &self,
+        space: &dyn SearchSpace,
+        g: &Genotype,
+        spec: &NetSpec,
+        device: &Device,
+        seed: u64,
+    ) -> Result<Nb201Net, SpaceError> {
+        Ok(Nb201Net::new(
+            &nb201_ops(space, g)?,
+            &nb201_net_config(spec),
+            device,
+            seed,
+        ))
+    }
+
+    fn build_without_batch_norm(
+        &self,
+        space: &dyn SearchSpace,
+        g: &Genotype,
+        spec: &NetSpec,
+        device: &Device,
+        seed: u64,
+    ) -> Result<Nb201Net, SpaceError> {
+        Ok(Nb201Net::without_batch_norm(
+            &nb201_ops(space, g)?,
+            &nb201_net_config(spec),
+            device,
+            seed,
+        ))
+    }
+}
+
+nas_nn::register_network!("nb201", Nb201Network);
+
+fn nonzero(task: &Task) -> Result<(), String> {
+    let [c, h, w] = task.input;
+    if c == 0 || h == 0 || w == 0 {
+        return Err(format!(
+            "input [{c}, {h}, {w}] has a zero dimension; every network needs at least one channel and one pixel"
+        ));
+    }
+    Ok(())
+}
+
+/// A genotype read through the space's own string form, which names every value
+/// (`f16k3s1|...`, `64-32:relu:0.1`), so the architecture is known without the space's
+/// config.
+fn decode<A, E>(
+    space: &dyn SearchSpace,
+    g: &Genotype,
+    reason: impl Fn(E) -> String,
+) -> Result<A, SpaceError>
+where
+    A: std::str::FromStr<Err = E>,
+{
+    space.validate(g)?;
+    let text = space.render(g);
+    text.parse().map_err(|e| SpaceError::Parse {
+        input: text,
+        reason: reason(e),
+    })
+}
+
+/// A chain-structured CNN: its genotype sets every width; `width` and `depth` are unused.
+#[derive(Debug)]
+pub struct ChainCnnNetwork;
+
+impl NetworkBuilder for ChainCnnNetwork {
+    type Net = ChainCnnNet;
+
+    fn counts(
+        &self,
+        space: &dyn SearchSpace,
+        g: &Genotype,
+        spec: &NetSpec,
+    ) -> Result<Counts, SpaceError> {
+        let a: ChainArch = decode(space, g, |e: ChainParseError| e.0)?;
+        Ok(counts::chain_cnn(&a, spec.task.input, spec.task.classes))
+    }
+
+    fn cost(
+        &self,
+        space: &dyn SearchSpace,
+        g: &Genotype,
+        spec: &NetSpec,
+    ) -> Result<Cost, SpaceError> {
+        let a: ChainArch = decode(space, g, |e: ChainParseError| e.0)?;
+        Ok(chain_cnn_cost::cost(&a, spec.task.input, spec.task.classes))
+    }
+
+    fn build(
+        &self,
+        space: &dyn SearchSpace,
+        g: &Genotype,
+        spec: &NetSpec,
+        device: &Device,
+        seed: u64,
+    ) -> Result<ChainCnnNet, SpaceError> {
+        let a: ChainArch = decode(space, g, |e: ChainParseError| e.0)?;
+        Ok(ChainCnnNet::new(
+            &a,
+            spec.task.input,
+            spec.task.classes,
+            device,
+            seed,
+        ))
+    }
+}
+
+nas_nn::register_network!(chain_cnn_space::NAME, ChainCnnNetwork);
+
+/// A multilayer perceptron: its genotype sets every width; `width` and `depth` are unused.
+#[derive(Debug)]
+pub struct MlpNetwork;
+
+impl NetworkBuilder for MlpNetwork {
+    type Net = MlpNet;
+
+    fn counts(
+        &self,
+        space: &dyn SearchSpace,
+        g: &Genotype,
+        spec: &NetSpec,
+    ) -> Result<Counts, SpaceError> {
+        let a: MlpArch = decode(space, g, |e: MlpParseError| e.0)?;
+        Ok(counts::mlp(&a, spec.task.input, spec.task.classes))
+    }
+
+    fn cost(
+        &self,
+        space: &dyn SearchSpace,
+        g: &Genotype,
+        spec: &NetSpec,
+    ) -> Result<Cost, SpaceError> {
+        let a: MlpArch = decode(space, g, |e: MlpParseError| e.0)?;
+        Ok(mlp_cost::cost(&a, spec.task.input, spec.task.classes))
+    }
+
+    fn build(
+        &self,
+        space: &dyn SearchSpace,
+        g: &Genotype,
+        spec: &NetSpec,
+        device: &Device,
+        seed: u64,
+    ) -> Result<MlpNet, SpaceError> {
+        let a: MlpArch = decode(space, g, |e: MlpParseError| e.0)?;
+        Ok(MlpNet::new(
+            &a,
+            spec.task.input,
+            spec.task.classes,
+            device,
+            seed,
+        ))
+    }
+}
+
+nas_nn::register_network!(mlp_space::NAME, MlpNetwork);
+
+/// Why LeNet-5 (the hand-designed baseline, no space) cannot take `task`: its two 2x2
+/// poolings leave nothing of an image under 4x4.
+///
+/// # Errors
+/// The reason.
+pub fn lenet_check_task(task: &Task) -> Result<(), String> {
+    nonzero(task)?;
+    let [_, h, w] = task.input;
+    if h < 4 || w < 4 {
+        return Err(format!(
+            "LeNet-5 cannot take {h}x{w} images: its two 2x2 poolings need at least 4x4"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nas_nn::memory::{GIB, check_memory, training_memory};
+
+    fn spec(channels: usize, cells: usize, input: [usize; 3], classes: usize) -> NetSpec {
+        NetSpec {
+            task: Task { input, classes },
+            width: channels,
+            depth: cells,
+        }
+    }
+
+    #[test]
+    fn nb201_parameters_match_the_structural_count() {
+        // The estimate's parameters are the cost model's (which equals the table's).
+        let space = Nb201Space::new();
+        for ops in [[3; 6], [0; 6], [1, 2, 3, 4, 0, 3]] {
+            for spec in [spec(16, 5, [3, 32, 32], 10), spec(8, 1, [1, 8, 8], 10)] {
+                let g = Genotype(ops.iter().map(|&op| Value::Index(op)).collect());
+                let estimate = NetworkBuilder::counts(&Nb201Network, &space, &g, &spec).unwrap();
+                let exact = NetworkBuilder::cost(&Nb201Network, &space, &g, &spec).unwrap();
+                assert_eq!(estimate.params, exact.params as f64, "{ops:?} {spec:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_default_search_fits_and_a_million_channels_do_not() {
+        let limit = (8.0 * GIB, "8 GiB".to_string());
+        let space = Nb201Space::new();
+        let g = NetworkBuilder::largest(&Nb201Network, &space).unwrap();
+        let count = |s: NetSpec| NetworkBuilder::counts(&Nb201Network, &space, &g, &s).unwrap();
+        let small = spec(8, 1, [1, 8, 8], 10);
+        assert!(check_memory("x", training_memory(count(small), 64), &limit, "").is_ok());
+        // The benchmark's own network, CIFAR-sized, batch 256: about 6 GiB by this
+        // (generous) count, within any machine that trains it.
+        let bench = training_memory(count(spec(16, 5, [3, 32, 32], 10)), 256);
+        assert!(bench.total() < 8.0 * GIB, "{bench:?}");
+        let huge = NetSpec {
+            width: 1_000_000,
+            ..small
+        };
+        let e = check_memory(
+            "a step",
+            training_memory(count(huge), 64),
+            &limit,
+            "`channels`",
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("more than 8 GiB") && e.contains("`channels`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn inputs_each_network_cannot_take_are_named() {
+        let task = |input| Task { input, classes: 10 };
+        let nb201 = |input| NetworkBuilder::check_task(&Nb201Network, &task(input));
+        assert!(nb201([3, 32, 32]).is_ok());
+        assert!(nb201([1, 4, 4]).is_ok());
+        for bad in [[3, 2, 2], [1, 1, 1], [1, 6, 6], [1, 28, 30]] {
+            let e = nb201(bad).unwrap_err();
+            assert!(e.contains("multiples of 4") && e.contains("4x4"), "{e}");
+        }
+        assert!(NetworkBuilder::check_task(&ChainCnnNetwork, &task([1, 1, 1])).is_ok());
+        let e = NetworkBuilder::check_task(&MlpNetwork, &task([1, 0, 3])).unwrap_err();
+        assert!(e.contains("zero"), "{e}");
+        assert!(lenet_check_task(&task([1, 3, 8])).is_err());
+        assert!(lenet_check_task(&task([1, 8, 8])).is_ok());
+    }
+
+    #[test]
+    fn every_space_of_this_crate_has_its_network_registered() {
+        let names = nas_nn::networks();
+        for space in ["nb201", chain_cnn_space::NAME, mlp_space::NAME] {
+            assert!(names.contains(&space), "{space} missing from {names:?}");
+        }
+        let e = nas_nn::network_of("no-such-space").err().unwrap();
+        assert!(e.contains("no-such-space") && e.contains("nb201"), "{e}");
+    }
+}
