@@ -13,7 +13,7 @@ use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamConfig, GradientsParams, SgdConfig};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use nas_core::registry::ConfigError;
-use nas_core::{Control, EvalError, Metrics, Reporter, Rng, SpaceError};
+use nas_core::{Control, EvalError, Metrics, Reporter, Rng};
 use nas_data::{Images, Splits};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
@@ -127,10 +127,10 @@ pub fn cosine(peak: f64, step: usize, total: usize) -> f64 {
 /// # Errors
 /// [`EvalError::Failed`] when there is nothing to train or score (0 epochs, an empty
 /// split, data of another shape than `task`'s: each would otherwise report metrics of an
-/// untrained or unscored network, or panic inside burn), when `build` fails, or when the
-/// loss stops being finite; [`EvalError::Pruned`] when the reporter stops the run.
+/// untrained or unscored network, or panic inside burn) or when the loss stops being
+/// finite; [`EvalError::Pruned`] when the reporter stops the run.
 pub fn fit<N: Classifier>(
-    build: impl FnOnce(&Device) -> Result<N, SpaceError>,
+    build: impl FnOnce(&Device) -> N,
     task: Task,
     job: &FitJob<'_>,
     reporter: &mut dyn Reporter,
@@ -145,7 +145,7 @@ pub fn fit<N: Classifier>(
     } = *job;
     check_run(task, splits, epochs, data_fraction)?;
     let train_device = device.clone().autodiff();
-    let mut model = build(&train_device).map_err(|e| EvalError::Failed(e.to_string()))?;
+    let mut model = build(&train_device);
     let params = model.trainable_params();
     let mut rng = Rng::new(seed ^ 0xda7a_0dde_5eed);
     // Dropout masks get their own stream, so networks without dropout (NB201) see exactly

@@ -57,11 +57,22 @@ pub trait Classifier: Module + 'static {
     fn trainable_params(&self) -> usize;
 }
 
-/// What a space registers to be trained and scored.
+/// What a space registers to be trained and scored: how to read a genotype into the
+/// space's architecture, then how to check, count and build that architecture's network.
 pub trait NetworkBuilder: Send + Sync + 'static {
+    /// A decoded genotype (NB201: its six op indices).
+    type Arch;
     type Net: Classifier;
 
-    /// Why the space's networks cannot take `task`'s images, if they cannot.
+    /// The architecture of `g`, a genotype of `space` (which a builder may downcast to
+    /// its concrete type, [`SearchSpace::downcast_ref`](nas_core::SearchSpace)).
+    ///
+    /// # Errors
+    /// A genotype the space cannot decode.
+    fn decode(&self, space: &dyn SearchSpace, g: &Genotype) -> Result<Self::Arch, SpaceError>;
+
+    /// Why the space's networks cannot take `task`'s images, if they cannot. The default
+    /// refuses only a zero dimension.
     ///
     /// # Errors
     /// The reason, with the smallest input that works where there is one.
@@ -82,57 +93,27 @@ pub trait NetworkBuilder: Send + Sync + 'static {
         None
     }
 
-    /// Parameters and activations of `g`'s network, for the memory check.
-    ///
-    /// # Errors
-    /// A genotype the space cannot decode.
-    fn counts(
-        &self,
-        space: &dyn SearchSpace,
-        g: &Genotype,
-        spec: &NetSpec,
-    ) -> Result<Counts, SpaceError>;
+    /// Parameters and activations of the network, for the memory check.
+    fn counts(&self, arch: &Self::Arch, spec: &NetSpec) -> Counts;
 
-    /// Exact parameter and FLOP counts of `g`'s network.
-    ///
-    /// # Errors
-    /// A genotype the space cannot decode.
-    fn cost(
-        &self,
-        space: &dyn SearchSpace,
-        g: &Genotype,
-        spec: &NetSpec,
-    ) -> Result<Cost, SpaceError>;
+    /// Exact parameter and FLOP counts of the network.
+    fn cost(&self, arch: &Self::Arch, spec: &NetSpec) -> Cost;
 
-    /// The network of `g` on `device`, its weights drawn from `seed` alone (see
+    /// The network on `device`, its weights drawn from `seed` alone (see
     /// [`crate::init::SeededInit`]).
-    ///
-    /// # Errors
-    /// A genotype the space cannot decode.
-    fn build(
-        &self,
-        space: &dyn SearchSpace,
-        g: &Genotype,
-        spec: &NetSpec,
-        device: &Device,
-        seed: u64,
-    ) -> Result<Self::Net, SpaceError>;
+    fn build(&self, arch: &Self::Arch, spec: &NetSpec, device: &Device, seed: u64) -> Self::Net;
 
     /// The network synflow scores: without batch norm (Tanaka et al. 2020), whose
     /// normalization would hide the product of weights synflow measures. The default is
     /// [`build`](Self::build), for networks without batch norm.
-    ///
-    /// # Errors
-    /// A genotype the space cannot decode.
     fn build_without_batch_norm(
         &self,
-        space: &dyn SearchSpace,
-        g: &Genotype,
+        arch: &Self::Arch,
         spec: &NetSpec,
         device: &Device,
         seed: u64,
-    ) -> Result<Self::Net, SpaceError> {
-        self.build(space, g, spec, device, seed)
+    ) -> Self::Net {
+        self.build(arch, spec, device, seed)
     }
 }
 
@@ -233,7 +214,7 @@ impl<B: NetworkBuilder> SpaceNetwork for B {
         g: &Genotype,
         spec: &NetSpec,
     ) -> Result<Counts, SpaceError> {
-        NetworkBuilder::counts(self, space, g, spec)
+        Ok(NetworkBuilder::counts(self, &self.decode(space, g)?, spec))
     }
 
     fn cost(
@@ -242,7 +223,7 @@ impl<B: NetworkBuilder> SpaceNetwork for B {
         g: &Genotype,
         spec: &NetSpec,
     ) -> Result<Cost, SpaceError> {
-        NetworkBuilder::cost(self, space, g, spec)
+        Ok(NetworkBuilder::cost(self, &self.decode(space, g)?, spec))
     }
 
     fn fit(
@@ -254,12 +235,11 @@ impl<B: NetworkBuilder> SpaceNetwork for B {
         reporter: &mut dyn Reporter,
     ) -> Result<FitOutcome, EvalError> {
         NetworkBuilder::check_task(self, &spec.task).map_err(EvalError::Failed)?;
-        // Decode once before training, so a bad genotype is a failed trial, not a panic.
-        space
-            .validate(g)
+        let arch = self
+            .decode(space, g)
             .map_err(|e| EvalError::Failed(e.to_string()))?;
         crate::fit::fit(
-            |device| self.build(space, g, spec, device, job.seed),
+            |device| self.build(&arch, spec, device, job.seed),
             spec.task,
             job,
             reporter,
@@ -276,34 +256,22 @@ impl<B: NetworkBuilder> SpaceNetwork for B {
         seed: u64,
     ) -> Result<f64, SpaceError> {
         use crate::proxies;
-        let train = device.clone().autodiff();
+        let arch = self.decode(space, g)?;
+        let d = device.clone().autodiff();
+        let net = || self.build(&arch, spec, &d, seed);
         Ok(match proxy {
             ProxyPass::Synflow => proxies::synflow(
-                self.build_without_batch_norm(space, g, spec, &train, seed)?,
+                self.build_without_batch_norm(&arch, spec, &d, seed),
                 spec.task.input,
-                &train,
+                &d,
             ),
             ProxyPass::GradNorm { images, labels } => {
-                proxies::gradient_scores(
-                    self.build(space, g, spec, &train, seed)?,
-                    images,
-                    labels,
-                    &train,
-                )
-                .0
+                proxies::gradient_scores(net(), images, labels, &d).0
             }
             ProxyPass::Snip { images, labels } => {
-                proxies::gradient_scores(
-                    self.build(space, g, spec, &train, seed)?,
-                    images,
-                    labels,
-                    &train,
-                )
-                .1
+                proxies::gradient_scores(net(), images, labels, &d).1
             }
-            ProxyPass::JacobCov { images } => {
-                proxies::jacob_cov(self.build(space, g, spec, &train, seed)?, images, &train)
-            }
+            ProxyPass::JacobCov { images } => proxies::jacob_cov(net(), images, &d),
         })
     }
 }

@@ -117,7 +117,7 @@ fn run() -> Result<(), String> {
         let reporter = &mut CollectingReporter::default();
         let out = if name.starts_with("LeNet") {
             nas_nn::fit(
-                |d| Ok(LeNet5Net::new(task.input, task.classes, d, seed)),
+                |d| LeNet5Net::new(task.input, task.classes, d, seed),
                 task,
                 &job,
                 reporter,

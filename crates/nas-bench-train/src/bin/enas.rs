@@ -193,7 +193,7 @@ fn run() -> Result<(), String> {
             classes: net.classes,
         };
         nas_nn::fit(
-            |d| Ok(Nb201Net::new(&cell_ops, &net, d, seed)),
+            |d| Nb201Net::new(&cell_ops, &net, d, seed),
             task,
             &job,
             &mut CollectingReporter::default(),

@@ -71,15 +71,11 @@ fn built_networks_have_the_counted_parameters() {
         use nas_nn::NetworkBuilder;
         use nas_space::nn::{ChainCnnNetwork, MlpNetwork};
         if s.name() == "mlp" {
-            MlpNetwork
-                .build(s.as_ref(), g, &DIGITS, &d, 1)
-                .unwrap()
-                .trainable_params()
+            let a = MlpNetwork.decode(s.as_ref(), g).unwrap();
+            MlpNetwork.build(&a, &DIGITS, &d, 1).trainable_params()
         } else {
-            ChainCnnNetwork
-                .build(s.as_ref(), g, &DIGITS, &d, 1)
-                .unwrap()
-                .trainable_params()
+            let a = ChainCnnNetwork.decode(s.as_ref(), g).unwrap();
+            ChainCnnNetwork.build(&a, &DIGITS, &d, 1).trainable_params()
         }
     };
     let spaces = [
@@ -114,7 +110,8 @@ fn chains_with_skips_across_strides_run_forward() {
     // chain 8 -> 4 -> 2 and layer 0 again.
     let g = s.parse("f4k3s1|f8k3s2|f4k5s2<0,1|f8k1s1<0,2").unwrap();
     let network = nas_space::nn::ChainCnnNetwork;
-    let model = nas_nn::NetworkBuilder::build(&network, s.as_ref(), &g, &DIGITS, &d, 3).unwrap();
+    let arch = nas_nn::NetworkBuilder::decode(&network, s.as_ref(), &g).unwrap();
+    let model = nas_nn::NetworkBuilder::build(&network, &arch, &DIGITS, &d, 3);
     let x = burn::tensor::Tensor::<4>::ones([3, 1, 8, 8], &d);
     assert_eq!(Classifier::forward(&model, x).dims(), [3, 10]);
 }
@@ -214,7 +211,7 @@ fn the_lenet_baseline_counts_like_its_cost_model_and_trains() {
         device: &d,
     };
     let out = nas_nn::fit(
-        |d| Ok(LeNet5Net::new([1, 8, 8], 10, d, 3)),
+        |d| LeNet5Net::new([1, 8, 8], 10, d, 3),
         DIGITS.task,
         &job,
         &mut CollectingReporter::default(),

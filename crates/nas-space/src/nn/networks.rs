@@ -65,17 +65,18 @@ pub fn nb201_net_config(spec: &NetSpec) -> Nb201NetConfig {
     }
 }
 
-fn nb201_ops(space: &dyn SearchSpace, g: &Genotype) -> Result<[u32; 6], SpaceError> {
-    space.validate(g)?;
-    Nb201Space::new().ops(g)
-}
-
 /// The NB201 network (Dong & Yang 2020) of a cell.
 #[derive(Debug)]
 pub struct Nb201Network;
 
 impl NetworkBuilder for Nb201Network {
+    type Arch = [u32; 6];
     type Net = Nb201Net;
+
+    fn decode(&self, space: &dyn SearchSpace, g: &Genotype) -> Result<[u32; 6], SpaceError> {
+        space.validate(g)?;
+        Nb201Space::new().ops(g)
+    }
 
     /// NB201 halves the image in two stride-2 reductions whose shortcut (2x2 average
     /// pooling) must land on the size of the strided convolution: height and width must
@@ -100,60 +101,26 @@ impl NetworkBuilder for Nb201Network {
         ))
     }
 
-    fn counts(
-        &self,
-        space: &dyn SearchSpace,
-        g: &Genotype,
-        spec: &NetSpec,
-    ) -> Result<Counts, SpaceError> {
-        Ok(counts::nb201(
-            &nb201_ops(space, g)?,
-            &nb201_net_config(spec),
-        ))
+    fn counts(&self, ops: &[u32; 6], spec: &NetSpec) -> Counts {
+        counts::nb201(ops, &nb201_net_config(spec))
     }
 
-    fn cost(
-        &self,
-        space: &dyn SearchSpace,
-        g: &Genotype,
-        spec: &NetSpec,
-    ) -> Result<Cost, SpaceError> {
-        Ok(nb201_cost::cost(
-            &nb201_ops(space, g)?,
-            &nb201_net_config(spec),
-        ))
+    fn cost(&self, ops: &[u32; 6], spec: &NetSpec) -> Cost {
+        nb201_cost::cost(ops, &nb201_net_config(spec))
     }
 
-    fn build(
-        &self,
-        space: &dyn SearchSpace,
-        g: &Genotype,
-        spec: &NetSpec,
-        device: &Device,
-        seed: u64,
-    ) -> Result<Nb201Net, SpaceError> {
-        Ok(Nb201Net::new(
-            &nb201_ops(space, g)?,
-            &nb201_net_config(spec),
-            device,
-            seed,
-        ))
+    fn build(&self, ops: &[u32; 6], spec: &NetSpec, device: &Device, seed: u64) -> Nb201Net {
+        Nb201Net::new(ops, &nb201_net_config(spec), device, seed)
     }
 
     fn build_without_batch_norm(
         &self,
-        space: &dyn SearchSpace,
-        g: &Genotype,
+        ops: &[u32; 6],
         spec: &NetSpec,
         device: &Device,
         seed: u64,
-    ) -> Result<Nb201Net, SpaceError> {
-        Ok(Nb201Net::without_batch_norm(
-            &nb201_ops(space, g)?,
-            &nb201_net_config(spec),
-            device,
-            seed,
-        ))
+    ) -> Nb201Net {
+        Nb201Net::without_batch_norm(ops, &nb201_net_config(spec), device, seed)
     }
 }
 
@@ -172,7 +139,7 @@ fn nonzero(task: &Task) -> Result<(), String> {
 /// A genotype read through the space's own string form, which names every value
 /// (`f16k3s1|...`, `64-32:relu:0.1`), so the architecture is known without the space's
 /// config.
-fn decode<A, E>(
+fn parse<A, E>(
     space: &dyn SearchSpace,
     g: &Genotype,
     reason: impl Fn(E) -> String,
@@ -193,44 +160,23 @@ where
 pub struct ChainCnnNetwork;
 
 impl NetworkBuilder for ChainCnnNetwork {
+    type Arch = ChainArch;
     type Net = ChainCnnNet;
 
-    fn counts(
-        &self,
-        space: &dyn SearchSpace,
-        g: &Genotype,
-        spec: &NetSpec,
-    ) -> Result<Counts, SpaceError> {
-        let a: ChainArch = decode(space, g, |e: ChainParseError| e.0)?;
-        Ok(counts::chain_cnn(&a, spec.task.input, spec.task.classes))
+    fn decode(&self, space: &dyn SearchSpace, g: &Genotype) -> Result<ChainArch, SpaceError> {
+        parse(space, g, |e: ChainParseError| e.0)
     }
 
-    fn cost(
-        &self,
-        space: &dyn SearchSpace,
-        g: &Genotype,
-        spec: &NetSpec,
-    ) -> Result<Cost, SpaceError> {
-        let a: ChainArch = decode(space, g, |e: ChainParseError| e.0)?;
-        Ok(chain_cnn_cost::cost(&a, spec.task.input, spec.task.classes))
+    fn counts(&self, a: &ChainArch, spec: &NetSpec) -> Counts {
+        counts::chain_cnn(a, spec.task.input, spec.task.classes)
     }
 
-    fn build(
-        &self,
-        space: &dyn SearchSpace,
-        g: &Genotype,
-        spec: &NetSpec,
-        device: &Device,
-        seed: u64,
-    ) -> Result<ChainCnnNet, SpaceError> {
-        let a: ChainArch = decode(space, g, |e: ChainParseError| e.0)?;
-        Ok(ChainCnnNet::new(
-            &a,
-            spec.task.input,
-            spec.task.classes,
-            device,
-            seed,
-        ))
+    fn cost(&self, a: &ChainArch, spec: &NetSpec) -> Cost {
+        chain_cnn_cost::cost(a, spec.task.input, spec.task.classes)
+    }
+
+    fn build(&self, a: &ChainArch, spec: &NetSpec, device: &Device, seed: u64) -> ChainCnnNet {
+        ChainCnnNet::new(a, spec.task.input, spec.task.classes, device, seed)
     }
 }
 
@@ -241,44 +187,23 @@ nas_nn::register_network!(chain_cnn_space::NAME, ChainCnnNetwork);
 pub struct MlpNetwork;
 
 impl NetworkBuilder for MlpNetwork {
+    type Arch = MlpArch;
     type Net = MlpNet;
 
-    fn counts(
-        &self,
-        space: &dyn SearchSpace,
-        g: &Genotype,
-        spec: &NetSpec,
-    ) -> Result<Counts, SpaceError> {
-        let a: MlpArch = decode(space, g, |e: MlpParseError| e.0)?;
-        Ok(counts::mlp(&a, spec.task.input, spec.task.classes))
+    fn decode(&self, space: &dyn SearchSpace, g: &Genotype) -> Result<MlpArch, SpaceError> {
+        parse(space, g, |e: MlpParseError| e.0)
     }
 
-    fn cost(
-        &self,
-        space: &dyn SearchSpace,
-        g: &Genotype,
-        spec: &NetSpec,
-    ) -> Result<Cost, SpaceError> {
-        let a: MlpArch = decode(space, g, |e: MlpParseError| e.0)?;
-        Ok(mlp_cost::cost(&a, spec.task.input, spec.task.classes))
+    fn counts(&self, a: &MlpArch, spec: &NetSpec) -> Counts {
+        counts::mlp(a, spec.task.input, spec.task.classes)
     }
 
-    fn build(
-        &self,
-        space: &dyn SearchSpace,
-        g: &Genotype,
-        spec: &NetSpec,
-        device: &Device,
-        seed: u64,
-    ) -> Result<MlpNet, SpaceError> {
-        let a: MlpArch = decode(space, g, |e: MlpParseError| e.0)?;
-        Ok(MlpNet::new(
-            &a,
-            spec.task.input,
-            spec.task.classes,
-            device,
-            seed,
-        ))
+    fn cost(&self, a: &MlpArch, spec: &NetSpec) -> Cost {
+        mlp_cost::cost(a, spec.task.input, spec.task.classes)
+    }
+
+    fn build(&self, a: &MlpArch, spec: &NetSpec, device: &Device, seed: u64) -> MlpNet {
+        MlpNet::new(a, spec.task.input, spec.task.classes, device, seed)
     }
 }
 
@@ -316,12 +241,10 @@ mod tests {
     #[test]
     fn nb201_parameters_match_the_structural_count() {
         // The estimate's parameters are the cost model's (which equals the table's).
-        let space = Nb201Space::new();
         for ops in [[3; 6], [0; 6], [1, 2, 3, 4, 0, 3]] {
             for spec in [spec(16, 5, [3, 32, 32], 10), spec(8, 1, [1, 8, 8], 10)] {
-                let g = Genotype(ops.iter().map(|&op| Value::Index(op)).collect());
-                let estimate = NetworkBuilder::counts(&Nb201Network, &space, &g, &spec).unwrap();
-                let exact = NetworkBuilder::cost(&Nb201Network, &space, &g, &spec).unwrap();
+                let estimate = NetworkBuilder::counts(&Nb201Network, &ops, &spec);
+                let exact = NetworkBuilder::cost(&Nb201Network, &ops, &spec);
                 assert_eq!(estimate.params, exact.params as f64, "{ops:?} {spec:?}");
             }
         }
@@ -332,7 +255,8 @@ mod tests {
         let limit = (8.0 * GIB, "8 GiB".to_string());
         let space = Nb201Space::new();
         let g = NetworkBuilder::largest(&Nb201Network, &space).unwrap();
-        let count = |s: NetSpec| NetworkBuilder::counts(&Nb201Network, &space, &g, &s).unwrap();
+        let ops = Nb201Network.decode(&space, &g).unwrap();
+        let count = |s: NetSpec| NetworkBuilder::counts(&Nb201Network, &ops, &s);
         let small = spec(8, 1, [1, 8, 8], 10);
         assert!(check_memory("x", training_memory(count(small), 64), &limit, "").is_ok());
         // The benchmark's own network, CIFAR-sized, batch 256: about 6 GiB by this
