@@ -5,21 +5,18 @@
 //! sections, each a little-endian `u64` length and its bytes: the header (JSON: config,
 //! seed, epochs done, search cost, data order, the data generator and the controller's
 //! checkpoint), the shared weights (burn's burnpack record, batch-norm running statistics
-//! included) and the SGD velocities ([`SharedSgd::write`]); last, a `u64` checksum
+//! included) and the SGD velocities ([`nas_nn::sgd::SharedSgd::write`]); last, a `u64` checksum
 //! ([`StableHasher`]) of everything before it. Nothing is parsed before the magic and the
 //! checksum have been checked, so a damaged or foreign blob is an error that says so, not
 //! a panic inside a decoder.
 
 use super::config::NAME;
 use super::phase::{PhaseState, SearchCost, SupernetSearch};
-use super::sgd::{Reader, put_u64};
-use burn::module::Module;
-use burn::store::ModuleRecord;
-use burn::tensor::Bytes;
 use nas_core::search::SearchError;
 use nas_core::space::StableHasher;
 use nas_core::strategy::{from_checkpoint, to_checkpoint};
 use nas_core::{Checkpoint, Rng, Strategy};
+use nas_nn::sgd::{Reader, put_u64};
 use serde::{Deserialize, Serialize};
 use std::hash::Hasher;
 
@@ -87,20 +84,13 @@ impl SupernetSearch {
         let header = to_checkpoint(&header)
             .map_err(|e| fail("the header", &e))?
             .to_string();
-        // `valid()` folds each batch norm's last running-statistics update into its value
-        // (burn keeps the latest update aside, per thread, until it is read this way), so the
-        // record holds the statistics as they are, not one update behind. The fold is exact
-        // and happens in the running supernet too, so saving does not change its course.
         let weights = state
-            .supernet
-            .valid()
-            .into_record()
-            .into_bytes()
+            .shared
+            .save_weights()
             .map_err(|e| fail("the shared weights", &e))?;
-        let mut velocity = Vec::new();
-        state
-            .optim
-            .write(&mut velocity)
+        let velocity = state
+            .shared
+            .save_optimizer()
             .map_err(|e| fail("the optimizer", &e))?;
         let mut out = Vec::with_capacity(64 + header.len() + weights.len() + velocity.len());
         out.extend_from_slice(MAGIC);
@@ -154,21 +144,14 @@ impl SupernetSearch {
         controller
             .restore(header.controller)
             .map_err(|e| corrupt(format!("holds a controller that does not fit: {e}")))?;
-        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(weights.to_vec()))
-            .map_err(|e| corrupt(format!("holds unreadable shared weights: {e}")))?;
-        let supernet = self
-            .fresh_supernet(seed)
-            .try_load_record(record)
-            .map_err(|e| corrupt(format!("holds shared weights of another shape: {e}")))?;
-        let mut optim = self.optimizer();
-        optim
-            .read(velocity, &supernet)
-            .map_err(|e| corrupt(format!("holds SGD velocities that do not fit: {e}")))?;
+        let mut shared = self.fresh_weights(seed);
+        shared
+            .load(weights, velocity)
+            .map_err(|e| corrupt(format!("holds {e}")))?;
         Ok(PhaseState {
             epoch: header.epoch,
             controller,
-            supernet,
-            optim,
+            shared,
             rng: header.rng,
             subset: header.subset,
             cost: header.cost,

@@ -1,7 +1,7 @@
-//! ENAS (Pham et al. 2018) on the NAS-Bench-201 space, a one-shot search.
+//! ENAS (Pham et al. 2018), a one-shot search on any space that registers a
+//! weight-sharing supernet ([`nas_nn::supernet`]; NB201's is `nas_space::nn::Nb201Supernet`).
 //!
-//! One supernet ([`nas_space::nn::Nb201Supernet`]) holds every candidate op of every edge
-//! with shared weights. Each epoch (a) trains the shared weights with SGD, one cell
+//! One supernet holds every candidate op of every choice with shared weights. Each epoch (a) trains the shared weights with SGD, one cell
 //! sampled from the controller per minibatch, then (b) trains the controller (the
 //! [`Reinforce`](nas_rl::Reinforce) LSTM) with REINFORCE on the validation accuracy of
 //! sampled cells under those weights. At the end the controller's greedy cell and
@@ -21,7 +21,6 @@ mod checkpoint;
 mod config;
 mod derived;
 mod phase;
-mod sgd;
 
 pub use checkpoint::PHASE_KEY;
 
@@ -54,7 +53,7 @@ nas_core::register!(
     dyn OneShotConfig,
     EnasConfig,
     "enas",
-    "ENAS (one-shot): a weight-sharing supernet of nb201 cells and an LSTM controller."
+    "ENAS (one-shot): a space's weight-sharing supernet and an LSTM controller."
 );
 
 /// The ENAS search of an experiment.

@@ -3,24 +3,19 @@
 
 use super::checkpoint::PHASE_KEY;
 use super::config::EnasConfig;
-use super::sgd::SharedSgd;
-use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::GradientsParams;
 use burn::tensor::Device;
 use nas_core::journal::{Journal, NullJournal};
 use nas_core::registry::ConfigError;
 use nas_core::rng::derive_seed;
 use nas_core::search::SearchError;
 use nas_core::{
-    Genotype, Goal, Metrics, Objective, Outcome, Rng, SearchSpace, Strategy, StrategyContext,
-    Trial, TrialResult,
+    Genotype, Goal, Metrics, Objective, Outcome, Rng, SearchSpace, SpaceError, Strategy,
+    StrategyContext, Trial, TrialResult,
 };
 use nas_data::{Images, Splits};
-use nas_nn::{batch, cosine};
+use nas_nn::{NetSpec, SharedWeights, SpaceSupernet, Task, batch, cosine};
 use nas_rl::Reinforce;
-use nas_space::nn::Nb201Supernet;
-use nas_space::{Nb201NetConfig, Nb201Space};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Instant;
@@ -69,9 +64,8 @@ pub(crate) struct PhaseState {
     /// Epochs done.
     pub(crate) epoch: u32,
     pub(crate) controller: Reinforce,
-    /// The shared weights, on the autodiff device.
-    pub(crate) supernet: Nb201Supernet,
-    pub(crate) optim: SharedSgd,
+    /// The shared weights on the autodiff device, and their SGD state.
+    pub(crate) shared: Box<dyn SharedWeights>,
     /// The data order and the reward images.
     pub(crate) rng: Rng,
     /// The training images the shared weights see, in the order of the last epoch (each
@@ -86,6 +80,8 @@ pub(crate) struct PhaseState {
 pub struct SupernetSearch {
     pub config: EnasConfig,
     pub space: Arc<dyn SearchSpace>,
+    /// The supernet the space registers.
+    pub supernet: &'static dyn SpaceSupernet,
     pub splits: Arc<Splits>,
     pub device: Device,
 }
@@ -93,84 +89,81 @@ pub struct SupernetSearch {
 /// The shared weights after the search phase, to score any cell with.
 #[derive(Debug)]
 pub struct TrainedSupernet {
-    pub supernet: Nb201Supernet,
+    /// A scoring copy ([`SharedWeights::scoring`]).
+    pub supernet: Box<dyn SharedWeights>,
+    pub space: Arc<dyn SearchSpace>,
     /// The autodiff device the supernet lives on: scoring runs batch norm on batch
     /// statistics (as NB201's ENAS does), which burn does on an autodiff device.
     pub device: Device,
 }
 
 impl TrainedSupernet {
-    /// Scoring copies of `supernet`'s weights. Gradient tracking is turned off: on an
-    /// autodiff device, every forward pass of tracked weights keeps its graph until a
-    /// backward pass that scoring never runs (a search phase grew to 14 GB that way);
-    /// batch norm still takes its training path, on batch statistics.
-    pub fn new(supernet: Nb201Supernet, device: Device) -> Self {
+    /// Scoring copies of `shared`'s weights: gradient tracking off, batch norm still on
+    /// batch statistics (as NB201's ENAS does), which burn does on an autodiff device.
+    pub fn new(shared: &dyn SharedWeights, space: Arc<dyn SearchSpace>, device: Device) -> Self {
         TrainedSupernet {
-            supernet: supernet.no_grad(),
+            supernet: shared.scoring(),
+            space,
             device,
         }
     }
 
-    /// Accuracy (%) of cell `ops` on images `indices` of `set` under the shared weights.
-    pub fn accuracy(&self, ops: &[u32; 6], set: &Images, indices: &[usize]) -> f64 {
+    /// Accuracy (%) of the child `g` on images `indices` of `set` under the shared weights.
+    ///
+    /// # Errors
+    /// A genotype the space cannot decode.
+    pub fn accuracy(
+        &self,
+        g: &Genotype,
+        set: &Images,
+        indices: &[usize],
+    ) -> Result<f64, SpaceError> {
         let mut correct = 0i64;
         for chunk in indices.chunks(256) {
             let (x, y) = batch(set, chunk, &self.device);
             let predicted = self
                 .supernet
-                .forward(x, ops)
+                .forward(self.space.as_ref(), g, x)?
                 .argmax(1)
                 .reshape([chunk.len()]);
             correct += predicted.equal(y).int().sum().into_scalar::<i64>();
         }
-        100.0 * correct as f64 / indices.len().max(1) as f64
+        Ok(100.0 * correct as f64 / indices.len().max(1) as f64)
     }
 }
 
 impl SupernetSearch {
     /// # Errors
-    /// A config out of range, a space other than `nb201`, a missing backend or data set.
+    /// A config out of range, a space without a registered supernet, a missing backend or
+    /// data set, data the supernet cannot take.
     pub fn new(config: &EnasConfig, space: Arc<dyn SearchSpace>) -> Result<Self, ConfigError> {
         config.check()?;
-        if space.name() != "nb201" {
-            return Err(ConfigError(format!(
-                "{}: searches the nb201 space (its supernet), not `{}`",
-                super::config::NAME,
-                space.name()
-            )));
-        }
+        let name = super::config::NAME;
+        let supernet =
+            nas_nn::supernet_of(space.name()).map_err(|e| ConfigError(format!("{name}: {e}")))?;
         let device = nas_nn::device(&config.backend).map_err(|e| ConfigError(e.to_string()))?;
         let splits = config.data.load().map_err(|e| ConfigError(e.to_string()))?;
         if splits.valid.is_empty() || splits.train.is_empty() {
             return Err(ConfigError(format!(
-                "{}: field `data`: the train and validation splits must not be empty",
-                super::config::NAME
+                "{name}: field `data`: the train and validation splits must not be empty"
             )));
         }
+        supernet
+            .check_task(&spec(config, &splits).task)
+            .map_err(|e| ConfigError(format!("{name}: data `{}`: {e}", config.data.source())))?;
         Ok(SupernetSearch {
             config: config.clone(),
             space,
+            supernet,
             splits: Arc::new(splits),
             device,
         })
     }
 
-    /// The supernet's shape for this data.
-    pub fn net_config(&self) -> Nb201NetConfig {
-        let t = &self.splits.train;
-        Nb201NetConfig {
-            channels: self.config.channels,
-            cells_per_stage: self.config.cells_per_stage,
-            input: [t.channels, t.height, t.width],
-            classes: t.classes,
-        }
-    }
-
-    fn ops(&self, g: &Genotype) -> Result<[u32; 6], SearchError> {
-        self.space
-            .validate(g)
-            .and_then(|()| Nb201Space::new().ops(g))
-            .map_err(|e| SearchError::InvalidProposal(e.to_string()))
+    /// The supernet's shape for this data: `channels` and `cells_per_stage` are its width
+    /// and depth.
+    pub fn spec(&self) -> NetSpec {
+        spec(&self.config, &self.splits)
     }
 
     /// Runs the search phase from `seed`; `log` gets one line per epoch.
@@ -220,12 +213,16 @@ impl SupernetSearch {
         }
         let PhaseState {
             mut controller,
-            supernet,
+            shared,
             mut cost,
             last_shared_loss,
             ..
         } = state;
-        let trained = TrainedSupernet::new(supernet, self.device.clone().autodiff());
+        let trained = TrainedSupernet::new(
+            shared.as_ref(),
+            Arc::clone(&self.space),
+            self.device.clone().autodiff(),
+        );
         let candidates = self.derive(&mut controller, &trained, &mut cost)?;
         cost.wall_seconds = wall_before + started.elapsed().as_secs_f64();
         let outcome = PhaseOutcome {
@@ -253,18 +250,16 @@ impl SupernetSearch {
         .map_err(SearchError::Config)
     }
 
-    /// The shared weights as `seed` initializes them, on the autodiff device.
-    pub(crate) fn fresh_supernet(&self, seed: u64) -> Nb201Supernet {
-        Nb201Supernet::new(
-            &self.net_config(),
+    /// The shared weights as `seed` initializes them, on the autodiff device, with an SGD
+    /// that has no velocity yet.
+    pub(crate) fn fresh_weights(&self, seed: u64) -> Box<dyn SharedWeights> {
+        self.supernet.shared_weights(
+            &self.spec(),
             &self.device.clone().autodiff(),
             derive_seed(seed, INIT_SEED),
+            self.config.momentum,
+            self.config.weight_decay,
         )
-    }
-
-    /// The optimizer of the shared weights, with no velocity yet.
-    pub(crate) fn optimizer(&self) -> SharedSgd {
-        SharedSgd::new(self.config.momentum, self.config.weight_decay)
     }
 
     /// The training images the shared weights see: how many of them.
@@ -282,8 +277,7 @@ impl SupernetSearch {
         Ok(PhaseState {
             epoch: 0,
             controller: self.controller(seed)?,
-            supernet: self.fresh_supernet(seed),
-            optim: self.optimizer(),
+            shared: self.fresh_weights(seed),
             rng,
             subset,
             cost: SearchCost::default(),
@@ -308,8 +302,7 @@ impl SupernetSearch {
         let PhaseState {
             epoch,
             mut controller,
-            mut supernet,
-            mut optim,
+            mut shared,
             mut rng,
             mut subset,
             mut cost,
@@ -320,9 +313,12 @@ impl SupernetSearch {
         rng.shuffle(&mut subset);
         let mut loss_sum = 0f64;
         for chunk in subset.chunks(c.batch_size) {
-            let ops = self.ops(&controller.sample())?;
+            let cell = controller.sample();
             let (x, y) = batch(train, chunk, &device);
-            let loss = loss_fn.forward(supernet.forward(x, &ops), y);
+            let logits = shared
+                .forward(self.space.as_ref(), &cell, x)
+                .map_err(invalid)?;
+            let loss = loss_fn.forward(logits, y);
             let value: f32 = loss.clone().into_scalar();
             if !value.is_finite() {
                 return Err(SearchError::Fatal(format!(
@@ -331,22 +327,22 @@ impl SupernetSearch {
                 )));
             }
             loss_sum += value as f64 * chunk.len() as f64;
-            let grads = GradientsParams::from_grads(loss.backward(), &supernet);
             let lr = cosine(c.learning_rate, cost.shared_steps as usize, total_steps);
-            supernet = optim.step(lr, supernet, grads);
+            shared.step(loss, lr);
             cost.shared_steps += 1;
         }
         let last_shared_loss = loss_sum / subset.len() as f64;
         // (b) The controller, rewarded with validation accuracy under those weights.
-        let trained = TrainedSupernet::new(supernet.clone(), device);
+        let trained = TrainedSupernet::new(shared.as_ref(), Arc::clone(&self.space), device);
         let mut reward_sum = 0f64;
         for _ in 0..c.controller_steps {
             let Some(proposal) = controller.ask(1).pop() else {
                 break;
             };
-            let ops = self.ops(&proposal.genotype)?;
             let images = rng.sample_indices(valid.len(), c.reward_images.min(valid.len()));
-            let reward = trained.accuracy(&ops, valid, &images);
+            let reward = trained
+                .accuracy(&proposal.genotype, valid, &images)
+                .map_err(invalid)?;
             reward_sum += reward;
             controller.tell(&reward_result(
                 cost.controller_steps,
@@ -365,8 +361,7 @@ impl SupernetSearch {
         Ok(PhaseState {
             epoch,
             controller,
-            supernet,
-            optim,
+            shared,
             rng,
             subset,
             cost,
@@ -392,8 +387,9 @@ impl SupernetSearch {
             if !seen.insert(self.space.fingerprint(&genotype).0) {
                 continue;
             }
-            let ops = self.ops(&genotype)?;
-            let supernet_acc = trained.accuracy(&ops, valid, &images);
+            let supernet_acc = trained
+                .accuracy(&genotype, valid, &images)
+                .map_err(invalid)?;
             cost.derive_samples += 1;
             candidates.push(Candidate {
                 genotype,
@@ -403,6 +399,25 @@ impl SupernetSearch {
         candidates.sort_by(|a, b| b.supernet_acc.total_cmp(&a.supernet_acc));
         Ok(candidates)
     }
+}
+
+/// The supernet's shape for `config` on `splits`: `channels` and `cells_per_stage` are its
+/// width and depth.
+fn spec(config: &EnasConfig, splits: &Splits) -> NetSpec {
+    let t = &splits.train;
+    NetSpec {
+        task: Task {
+            input: [t.channels, t.height, t.width],
+            classes: t.classes,
+        },
+        width: config.channels,
+        depth: config.cells_per_stage,
+    }
+}
+
+/// A controller sample the space cannot decode.
+fn invalid(e: SpaceError) -> SearchError {
+    SearchError::InvalidProposal(e.to_string())
 }
 
 /// A controller sample's reward as the trial result REINFORCE learns from.

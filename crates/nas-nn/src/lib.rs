@@ -6,6 +6,8 @@
 //!   one-shot methods find it by the space's name and know no space themselves.
 //! - [`fit`]: the training loop, written once, generic over the network and monomorphized
 //!   in the crate that registers it; [`proxies`]: the zero-cost proxies, likewise.
+//! - [`supernet`]: likewise for a weight-sharing supernet, which one-shot methods drive
+//!   through [`SharedWeights`] ([`sgd`]: its SGD, whose state checkpoints exactly).
 //! - [`backend`]: the registry of burn backends (`--backend flex|ndarray|wgpu`).
 //! - [`kernels`]: our CPU kernels as burn operations on the flex and ndarray backends (the
 //!   features of the same names, which those backends' crates turn on): the one place
@@ -22,6 +24,8 @@ pub mod kernels;
 pub mod memory;
 pub mod network;
 pub mod proxies;
+pub mod sgd;
+pub mod supernet;
 
 pub use backend::{BackendError, BackendPlugin, backend_names, device};
 pub use fit::{FitJob, FitOutcome, OptimizerKind, Recipe, batch, cosine, fit};
@@ -30,5 +34,8 @@ pub use inventory;
 pub use nas_kernels::work_on_this_thread;
 pub use network::{
     Classifier, Counts, NetSpec, NetworkBuilder, NetworkPlugin, ProxyPass, SpaceNetwork, Task,
-    network_of, networks,
+    network_of, networks, nonzero,
+};
+pub use supernet::{
+    SharedWeights, SpaceSupernet, Supernet, SupernetBuilder, supernet_of, supernets,
 };

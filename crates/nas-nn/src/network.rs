@@ -42,6 +42,20 @@ pub struct Counts {
     pub activations: f64,
 }
 
+/// Refuses an input with a zero dimension.
+///
+/// # Errors
+/// The input, and why.
+pub fn nonzero(task: &Task) -> Result<(), String> {
+    let [c, h, w] = task.input;
+    if c == 0 || h == 0 || w == 0 {
+        return Err(format!(
+            "input [{c}, {h}, {w}] has a zero dimension; every network needs at least one channel and one pixel"
+        ));
+    }
+    Ok(())
+}
+
 /// A trainable classifier of images: `[batch, c, h, w]` in, `[batch, classes]` logits out.
 pub trait Classifier: Module + 'static {
     /// Inference (and the zero-cost proxies' pass).
@@ -77,13 +91,7 @@ pub trait NetworkBuilder: Send + Sync + 'static {
     /// # Errors
     /// The reason, with the smallest input that works where there is one.
     fn check_task(&self, task: &Task) -> Result<(), String> {
-        let [c, h, w] = task.input;
-        if c == 0 || h == 0 || w == 0 {
-            return Err(format!(
-                "input [{c}, {h}, {w}] has a zero dimension; every network needs at least one channel and one pixel"
-            ));
-        }
-        Ok(())
+        nonzero(task)
     }
 
     /// The genotype whose network is the largest of the space at any spec, if the space

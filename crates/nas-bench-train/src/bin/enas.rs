@@ -106,7 +106,7 @@ fn run() -> Result<(), String> {
     let best = outcome.candidates.first().ok_or("no cell was derived")?;
     let ops = nb201.ops(&best.genotype).map_err(|e| e.to_string())?;
     let greedy_ops = nb201.ops(&outcome.greedy).map_err(|e| e.to_string())?;
-    let net = phase.net_config();
+    let net = nas_space::nn::nb201_net_config(&phase.spec());
     let mut md = String::new();
     let c = &o.enas;
     let _ = writeln!(
@@ -223,8 +223,12 @@ fn run() -> Result<(), String> {
     let images: Vec<usize> = (0..c.derive_images.min(phase.splits.valid.len())).collect();
     let supernet_acc: Vec<f64> = sample
         .iter()
-        .map(|cell| trained.accuracy(cell, &phase.splits.valid, &images))
-        .collect();
+        .map(|cell| {
+            let g = nas_core::Genotype::from_indices(*cell);
+            trained.accuracy(&g, &phase.splits.valid, &images)
+        })
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
     let _ = writeln!(
         md,
         "## Ranking quality of the shared weights\n\nSpearman correlation between a cell's \

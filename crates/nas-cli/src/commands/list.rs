@@ -29,6 +29,9 @@ pub fn run(as_json: bool) -> Result<()> {
     all.extend(nas_nn::networks().into_iter().map(|space| {
         json!({ "kind": "network", "name": space, "summary": format!("the trainable network of the space `{space}` (what the train and zero-cost evaluators build)"), "default_config": {} })
     }));
+    all.extend(nas_nn::supernets().into_iter().map(|space| {
+        json!({ "kind": "supernet", "name": space, "summary": format!("the weight-sharing supernet of the space `{space}` (what one-shot methods train)"), "default_config": {} })
+    }));
     all.extend(nas_nn::backend_names().into_iter().map(|b| {
         json!({ "kind": "backend", "name": b.name, "summary": b.summary, "default_config": {} })
     }));

@@ -8,5 +8,7 @@ use nas_enas as _;
 use nas_eval as _;
 use nas_space as _;
 
+mod other_space;
 mod resume;
 mod search;
+mod sgd;

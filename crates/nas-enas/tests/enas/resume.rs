@@ -2,8 +2,6 @@
 //! from the journal to the same outcome as an uninterrupted run, to the bit; a damaged or
 //! foreign state is a clear error, not a panic.
 
-use burn::module::{Module, ModuleVisitor, Param};
-use burn::tensor::Tensor;
 use nas_core::config::ExperimentConfig;
 use nas_core::journal::{Journal, JournalError};
 use nas_core::search::{Observer, SearchError};
@@ -98,33 +96,10 @@ impl Journal for KilledAfter<'_> {
 }
 
 /// Every float parameter's bits by path (batch-norm running statistics included).
-#[derive(Default)]
-struct Bits {
-    by_path: BTreeMap<String, Vec<u32>>,
-    path: Vec<String>,
-}
-
-impl ModuleVisitor for Bits {
-    fn enter_module(&mut self, name: &str, _container_type: &str) {
-        self.path.push(name.to_string());
-    }
-    fn exit_module(&mut self, _name: &str, _container_type: &str) {
-        self.path.pop();
-    }
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        let bits = param.val().to_data().try_to_vec::<f32>().unwrap();
-        self.by_path.insert(
-            self.path.join("."),
-            bits.into_iter().map(f32::to_bits).collect(),
-        );
-    }
-}
-
 fn weights(trained: &TrainedSupernet) -> BTreeMap<String, Vec<u32>> {
-    let mut bits = Bits::default();
-    trained.supernet.visit(&mut bits);
-    assert!(!bits.by_path.is_empty());
-    bits.by_path
+    let bits = trained.supernet.parameter_bits();
+    assert!(!bits.is_empty());
+    bits
 }
 
 /// Everything but the wall time.

@@ -69,9 +69,10 @@ fn the_search_phase_learns_and_is_deterministic() {
     // best derived cell.
     assert!(a.candidates[0].supernet_acc > 40.0, "{:?}", a.candidates[0]);
     // The trained weights score a cell the same way the derivation did.
-    let ops = Nb201Space::new().ops(&a.candidates[0].genotype).unwrap();
     let images: Vec<usize> = (0..128).collect();
-    let again = trained.accuracy(&ops, &phase.splits.valid, &images);
+    let again = trained
+        .accuracy(&a.candidates[0].genotype, &phase.splits.valid, &images)
+        .unwrap();
     assert!((again - a.candidates[0].supernet_acc).abs() < 1e-9);
 
     let (b, _) = phase.run(7, &mut |_| {}).unwrap();
@@ -125,8 +126,16 @@ fn enas_refuses_other_spaces_and_bad_configs() {
         "name": "x", "budget": { "trials": 1 }, "space": "mlp",
         "strategy": "enas", "evaluator": "train",
     });
-    let err = Experiment::build(ExperimentConfig::from_json(mlp).unwrap()).unwrap_err();
-    assert!(err.to_string().contains("nb201"), "{err}");
+    let err = Experiment::build(ExperimentConfig::from_json(mlp).unwrap())
+        .unwrap_err()
+        .to_string();
+    // The spaces that register a supernet are named.
+    assert!(
+        err.contains("no weight-sharing supernet")
+            && err.contains("`mlp`")
+            && err.contains("nb201"),
+        "{err}"
+    );
 
     let unique = json!({
         "name": "x", "budget": { "trials": 1 }, "space": "nb201",

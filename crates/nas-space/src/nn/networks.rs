@@ -2,14 +2,16 @@
 //! what lets the `train` and `zero-cost` evaluators, the benchmarks and one-shot methods
 //! build them without knowing them.
 
-use super::{ChainCnnNet, LeNet5Net, MlpNet, Nb201Net, counts};
+use super::{ChainCnnNet, LeNet5Net, MlpNet, Nb201Net, Nb201Supernet, counts};
 use crate::chain_cnn::{ChainArch, ChainParseError};
 use crate::mlp::{MlpArch, MlpParseError};
 use crate::nb201_cost::Nb201NetConfig;
 use crate::{Nb201Space, chain_cnn_cost, chain_cnn_space, mlp_cost, mlp_space, nb201_cost};
 use burn::tensor::{Device, Tensor};
 use nas_core::{Cost, Genotype, Rng, SearchSpace, SpaceError, Value};
-use nas_nn::{Classifier, Counts, NetSpec, NetworkBuilder, Task};
+use nas_nn::{
+    Classifier, Counts, NetSpec, NetworkBuilder, Supernet, SupernetBuilder, Task, nonzero,
+};
 
 /// NAS-Bench-201's cell with every edge a 3x3 convolution: the largest network of the
 /// space for a given width and depth, the one a configuration has to fit.
@@ -65,6 +67,20 @@ pub fn nb201_net_config(spec: &NetSpec) -> Nb201NetConfig {
     }
 }
 
+/// NB201 halves the image in two stride-2 reductions whose shortcut (2x2 average pooling)
+/// must land on the size of the strided convolution: height and width must be multiples
+/// of 4. The network and the supernet share the rule.
+fn nb201_check_task(task: &Task) -> Result<(), String> {
+    nonzero(task)?;
+    let [_, h, w] = task.input;
+    if !h.is_multiple_of(4) || !w.is_multiple_of(4) {
+        return Err(format!(
+            "the nb201 network cannot take {h}x{w} images: its two stride-2 reductions need height and width multiples of 4 (the smallest is 4x4; 8x8, 28x28 and 32x32 work), because each reduction's 2x2 pooled shortcut must match its strided convolution"
+        ));
+    }
+    Ok(())
+}
+
 /// The NB201 network (Dong & Yang 2020) of a cell.
 #[derive(Debug)]
 pub struct Nb201Network;
@@ -78,18 +94,8 @@ impl NetworkBuilder for Nb201Network {
         Nb201Space::new().ops(g)
     }
 
-    /// NB201 halves the image in two stride-2 reductions whose shortcut (2x2 average
-    /// pooling) must land on the size of the strided convolution: height and width must
-    /// be multiples of 4.
     fn check_task(&self, task: &Task) -> Result<(), String> {
-        nonzero(task)?;
-        let [_, h, w] = task.input;
-        if !h.is_multiple_of(4) || !w.is_multiple_of(4) {
-            return Err(format!(
-                "the nb201 network cannot take {h}x{w} images: its two stride-2 reductions need height and width multiples of 4 (the smallest is 4x4; 8x8, 28x28 and 32x32 work), because each reduction's 2x2 pooled shortcut must match its strided convolution"
-            ));
-        }
-        Ok(())
+        nb201_check_task(task)
     }
 
     fn largest(&self, _space: &dyn SearchSpace) -> Option<Genotype> {
@@ -126,15 +132,38 @@ impl NetworkBuilder for Nb201Network {
 
 nas_nn::register_network!("nb201", Nb201Network);
 
-fn nonzero(task: &Task) -> Result<(), String> {
-    let [c, h, w] = task.input;
-    if c == 0 || h == 0 || w == 0 {
-        return Err(format!(
-            "input [{c}, {h}, {w}] has a zero dimension; every network needs at least one channel and one pixel"
-        ));
+impl Supernet for Nb201Supernet {
+    type Arch = [u32; 6];
+    fn forward(&self, x: Tensor<4>, ops: &[u32; 6]) -> Tensor<2> {
+        Nb201Supernet::forward(self, x, ops)
     }
-    Ok(())
+    fn trainable_params(&self) -> usize {
+        Nb201Supernet::trainable_params(self)
+    }
 }
+
+/// The NB201 supernet ([`Nb201Supernet`]): one set of weights for every cell, a forward
+/// pass running one cell's ops.
+#[derive(Debug)]
+pub struct Nb201SharedWeights;
+
+impl SupernetBuilder for Nb201SharedWeights {
+    type Net = Nb201Supernet;
+
+    fn decode(&self, space: &dyn SearchSpace, g: &Genotype) -> Result<[u32; 6], SpaceError> {
+        Nb201Network.decode(space, g)
+    }
+
+    fn check_task(&self, task: &Task) -> Result<(), String> {
+        nb201_check_task(task)
+    }
+
+    fn build(&self, spec: &NetSpec, device: &Device, seed: u64) -> Nb201Supernet {
+        Nb201Supernet::new(&nb201_net_config(spec), device, seed)
+    }
+}
+
+nas_nn::register_supernet!("nb201", Nb201SharedWeights);
 
 /// A genotype read through the space's own string form, which names every value
 /// (`f16k3s1|...`, `64-32:relu:0.1`), so the architecture is known without the space's

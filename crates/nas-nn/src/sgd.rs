@@ -1,5 +1,6 @@
-//! SGD with momentum and weight decay on the shared weights, with a state that can be
-//! saved at an epoch boundary and restored exactly.
+//! SGD with momentum and weight decay on a supernet's shared weights, with a state that
+//! can be saved at an epoch boundary and restored exactly (one-shot methods checkpoint
+//! their search phase with it).
 //!
 //! burn's `ModuleOptimizer` does this arithmetic too, and this file repeats its operations
 //! in the same order (weight decay `p * wd + g`, velocity `g * (1 - dampening) + v * m`, the
@@ -18,7 +19,7 @@ use std::collections::BTreeMap;
 /// SGD on a module's float parameters, velocities keyed by parameter path (stable across
 /// processes, unlike parameter ids).
 #[derive(Debug, Clone)]
-pub(crate) struct SharedSgd {
+pub struct SharedSgd {
     /// Stored as burn stores them: momentum in `f32`, dampening in `f64`.
     momentum: f32,
     dampening: f64,
@@ -31,7 +32,7 @@ pub(crate) struct SharedSgd {
 
 impl SharedSgd {
     /// Plain momentum (no dampening, not Nesterov), weight decay added to the gradient.
-    pub(crate) fn new(momentum: f64, weight_decay: f64) -> Self {
+    pub fn new(momentum: f64, weight_decay: f64) -> Self {
         SharedSgd {
             momentum: momentum as f32,
             dampening: 0.0,
@@ -41,8 +42,14 @@ impl SharedSgd {
         }
     }
 
+    /// Whether every velocity is still as [`read`](Self::read) restored it (no step has
+    /// used one since).
+    pub fn is_untouched_restore(&self) -> bool {
+        self.velocity.is_empty() && !self.restored.is_empty()
+    }
+
     /// One step at learning rate `lr` on every parameter of `module` that has a gradient.
-    pub(crate) fn step<M: Module>(&mut self, lr: f64, module: M, mut grads: GradientsParams) -> M {
+    pub fn step<M: Module>(&mut self, lr: f64, module: M, mut grads: GradientsParams) -> M {
         module.map(&mut Stepper {
             sgd: self,
             grads: &mut grads,
@@ -56,7 +63,7 @@ impl SharedSgd {
     ///
     /// # Errors
     /// A velocity whose values cannot be read as `f32`.
-    pub(crate) fn write(&self, out: &mut Vec<u8>) -> Result<(), String> {
+    pub fn write(&self, out: &mut Vec<u8>) -> Result<(), String> {
         let mut all: BTreeMap<&str, Vec<f32>> = BTreeMap::new();
         for (path, v) in &self.velocity {
             let values = v
@@ -86,7 +93,7 @@ impl SharedSgd {
     /// # Errors
     /// Bytes cut short or left over, a path that is not UTF-8, or a velocity that fits no
     /// parameter of `module` (named).
-    pub(crate) fn read<M: Module>(&mut self, bytes: &[u8], module: &M) -> Result<(), String> {
+    pub fn read<M: Module>(&mut self, bytes: &[u8], module: &M) -> Result<(), String> {
         let mut sizes = Sizes::default();
         module.visit(&mut sizes);
         let mut r = Reader { bytes, at: 0 };
@@ -199,18 +206,24 @@ impl ModuleVisitor for Sizes {
     }
 }
 
-pub(crate) fn put_u64(out: &mut Vec<u8>, x: u64) {
+/// Appends `x` little-endian.
+pub fn put_u64(out: &mut Vec<u8>, x: u64) {
     out.extend_from_slice(&x.to_le_bytes());
 }
 
 /// Reads a byte string front to back; every read says what is missing instead of panicking.
-pub(crate) struct Reader<'a> {
-    pub(crate) bytes: &'a [u8],
-    pub(crate) at: usize,
+#[derive(Debug)]
+pub struct Reader<'a> {
+    pub bytes: &'a [u8],
+    pub at: usize,
 }
 
 impl<'a> Reader<'a> {
-    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+    /// The next `n` bytes.
+    ///
+    /// # Errors
+    /// Fewer than `n` bytes left.
+    pub fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
         let end = self
             .at
             .checked_add(n)
@@ -227,7 +240,11 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
-    pub(crate) fn u64(&mut self) -> Result<u64, String> {
+    /// A little-endian `u64`.
+    ///
+    /// # Errors
+    /// Fewer than 8 bytes left.
+    pub fn u64(&mut self) -> Result<u64, String> {
         let b = self.take(8)?;
         let mut a = [0u8; 8];
         a.copy_from_slice(b);
@@ -235,125 +252,20 @@ impl<'a> Reader<'a> {
     }
 
     /// A `u64` length, as a `usize`.
-    pub(crate) fn size(&mut self) -> Result<usize, String> {
+    ///
+    /// # Errors
+    /// Too few bytes, or a length past `usize`.
+    pub fn size(&mut self) -> Result<usize, String> {
         let n = self.u64()?;
         usize::try_from(n).map_err(|_| format!("a length of {n} bytes"))
     }
 
     /// A length-prefixed section.
-    pub(crate) fn section(&mut self) -> Result<&'a [u8], String> {
+    ///
+    /// # Errors
+    /// Too few bytes.
+    pub fn section(&mut self) -> Result<&'a [u8], String> {
         let n = self.size()?;
         self.take(n)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
-
-    use super::*;
-    use burn::nn::loss::CrossEntropyLossConfig;
-    use burn::optim::SgdConfig;
-    use burn::optim::decay::WeightDecayConfig;
-    use burn::optim::momentum::MomentumConfig;
-    use burn::tensor::Device;
-    use nas_data::DataConfig;
-    use nas_nn::batch;
-    use nas_space::Nb201NetConfig;
-    use nas_space::nn::Nb201Supernet;
-
-    /// Every float parameter's values by path.
-    #[derive(Default)]
-    struct Values {
-        by_path: BTreeMap<String, Vec<f32>>,
-        path: Vec<String>,
-    }
-
-    impl ModuleVisitor for Values {
-        fn enter_module(&mut self, name: &str, _container_type: &str) {
-            self.path.push(name.to_string());
-        }
-        fn exit_module(&mut self, _name: &str, _container_type: &str) {
-            self.path.pop();
-        }
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            let values = param.val().to_data().try_to_vec::<f32>().unwrap();
-            self.by_path.insert(self.path.join("."), values);
-        }
-    }
-
-    fn values(m: &Nb201Supernet) -> BTreeMap<String, Vec<u32>> {
-        let mut v = Values::default();
-        m.visit(&mut v);
-        v.by_path
-            .into_iter()
-            .map(|(k, x)| (k, x.into_iter().map(f32::to_bits).collect()))
-            .collect()
-    }
-
-    /// The same supernet stepped by burn's SGD and by ours, with our state written to bytes
-    /// and read back into a new optimizer halfway, stays the same to the bit; a velocity
-    /// that fits no parameter is refused by name.
-    #[test]
-    fn shared_sgd_steps_as_burns_sgd_and_resumes_from_its_bytes() {
-        let splits = DataConfig::default().load().unwrap();
-        let t = &splits.train;
-        let net = Nb201NetConfig {
-            channels: 4,
-            cells_per_stage: 1,
-            input: [t.channels, t.height, t.width],
-            classes: t.classes,
-        };
-        let device = Device::flex().autodiff();
-        let mut theirs = Nb201Supernet::new(&net, &device, 5);
-        let mut ours = Nb201Supernet::new(&net, &device, 5);
-        assert_eq!(values(&theirs), values(&ours));
-        let mut burn_sgd = SgdConfig::new()
-            .with_momentum(Some(MomentumConfig {
-                momentum: 0.9,
-                dampening: 0.0,
-                nesterov: false,
-            }))
-            .with_weight_decay(Some(WeightDecayConfig { penalty: 5e-4 }))
-            .init();
-        let mut sgd = SharedSgd::new(0.9, 5e-4);
-        let loss_fn = CrossEntropyLossConfig::new().init(&device);
-        // Different cells, so some parameters have no velocity at the restore.
-        let cells = [
-            [3, 3, 0, 3, 0, 0],
-            [2, 1, 4, 3, 0, 2],
-            [3, 3, 3, 3, 3, 3],
-            [1, 2, 2, 4, 4, 1],
-        ];
-        for (step, ops) in cells.iter().enumerate() {
-            let indices: Vec<usize> = (step * 16..step * 16 + 16).collect();
-            let (x, y) = batch(t, &indices, &device);
-            let lr = 0.05 / (step + 1) as f64;
-            let loss = loss_fn.forward(theirs.forward(x.clone(), ops), y.clone());
-            let grads = GradientsParams::from_grads(loss.backward(), &theirs);
-            theirs = burn_sgd.step(lr, theirs, grads);
-            let loss = loss_fn.forward(ours.forward(x, ops), y);
-            let grads = GradientsParams::from_grads(loss.backward(), &ours);
-            ours = sgd.step(lr, ours, grads);
-            if step == 1 {
-                let mut bytes = Vec::new();
-                sgd.write(&mut bytes).unwrap();
-                sgd = SharedSgd::new(0.9, 5e-4);
-                sgd.read(&bytes, &ours).unwrap();
-                assert!(sgd.velocity.is_empty() && !sgd.restored.is_empty());
-            }
-        }
-        assert_eq!(values(&theirs), values(&ours));
-
-        // A velocity for a parameter of another size.
-        let mut bytes = Vec::new();
-        sgd.write(&mut bytes).unwrap();
-        let small = Nb201Supernet::new(&Nb201NetConfig { channels: 2, ..net }, &device, 5);
-        let err = SharedSgd::new(0.9, 5e-4).read(&bytes, &small).unwrap_err();
-        assert!(err.contains("values, the parameter"), "{err}");
-        let err = SharedSgd::new(0.9, 5e-4)
-            .read(&bytes[..bytes.len() - 3], &ours)
-            .unwrap_err();
-        assert!(err.contains("cut short"), "{err}");
     }
 }
