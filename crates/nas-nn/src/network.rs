@@ -311,13 +311,11 @@ macro_rules! register_network {
 
 /// The names of the spaces with a registered network, sorted.
 pub fn networks() -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = inventory::iter::<NetworkPlugin>
-        .into_iter()
-        .map(|p| p.space)
-        .collect();
-    names.sort_unstable();
-    names.dedup();
-    names
+    space_names(
+        inventory::iter::<NetworkPlugin>
+            .into_iter()
+            .map(|p| p.space),
+    )
 }
 
 /// The network registered for the space `space`.
@@ -326,23 +324,46 @@ pub fn networks() -> Vec<&'static str> {
 /// No crate linked into this program registers one, or two do: the message names the
 /// spaces that have one.
 pub fn network_of(space: &str) -> Result<&'static dyn SpaceNetwork, String> {
-    let mut found = inventory::iter::<NetworkPlugin>
-        .into_iter()
-        .filter(|p| p.space == space);
+    let all = inventory::iter::<NetworkPlugin>.into_iter();
+    the_one(
+        all.map(|p| (p.space, p.network)),
+        space,
+        "network",
+        "register_network!",
+    )
+}
+
+/// Sorted, each once.
+pub(crate) fn space_names(names: impl Iterator<Item = &'static str>) -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = names.collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+/// The one registration for `space` among `all` (space name, plugin), or why there is
+/// not one: `what` is registered with `nas_nn::{register}`.
+pub(crate) fn the_one<T: Copy>(
+    all: impl Iterator<Item = (&'static str, T)> + Clone,
+    space: &str,
+    what: &str,
+    register: &str,
+) -> Result<T, String> {
+    let mut found = all.clone().filter(|(name, _)| *name == space);
     match (found.next(), found.next()) {
-        (Some(p), None) => Ok(p.network),
+        (Some((_, p)), None) => Ok(p),
         (Some(_), Some(_)) => Err(format!(
-            "two crates register a network for the space `{space}`; link one"
+            "two crates register a {what} for the space `{space}`; link one"
         )),
         (None, _) => {
-            let known = networks();
+            let known = space_names(all.map(|(name, _)| name));
+            let known = if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            };
             Err(format!(
-                "no network is registered for the space `{space}` (a space crate registers one with nas_nn::register_network!); spaces with a network: {}",
-                if known.is_empty() {
-                    "none".to_string()
-                } else {
-                    known.join(", ")
-                }
+                "no {what} is registered for the space `{space}` (a space crate registers one with nas_nn::{register}); spaces with a {what}: {known}"
             ))
         }
     }

@@ -4,7 +4,7 @@
 //! [`register_supernet!`](crate::register_supernet); a one-shot method finds it by the
 //! space's name and drives it through [`SharedWeights`], so it knows no space.
 
-use crate::network::{NetSpec, Task, nonzero};
+use crate::network::{NetSpec, Task, nonzero, space_names, the_one};
 use crate::sgd::SharedSgd;
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
@@ -283,13 +283,11 @@ macro_rules! register_supernet {
 
 /// The names of the spaces with a registered supernet, sorted.
 pub fn supernets() -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = inventory::iter::<SupernetPlugin>
-        .into_iter()
-        .map(|p| p.space)
-        .collect();
-    names.sort_unstable();
-    names.dedup();
-    names
+    space_names(
+        inventory::iter::<SupernetPlugin>
+            .into_iter()
+            .map(|p| p.space),
+    )
 }
 
 /// The supernet registered for the space `space`.
@@ -297,24 +295,11 @@ pub fn supernets() -> Vec<&'static str> {
 /// # Errors
 /// None is registered, or two are: the message names the spaces that have one.
 pub fn supernet_of(space: &str) -> Result<&'static dyn SpaceSupernet, String> {
-    let mut found = inventory::iter::<SupernetPlugin>
-        .into_iter()
-        .filter(|p| p.space == space);
-    match (found.next(), found.next()) {
-        (Some(p), None) => Ok(p.supernet),
-        (Some(_), Some(_)) => Err(format!(
-            "two crates register a supernet for the space `{space}`; link one"
-        )),
-        (None, _) => {
-            let known = supernets();
-            Err(format!(
-                "no weight-sharing supernet is registered for the space `{space}` (a space crate registers one with nas_nn::register_supernet!); spaces with one: {}",
-                if known.is_empty() {
-                    "none".to_string()
-                } else {
-                    known.join(", ")
-                }
-            ))
-        }
-    }
+    let all = inventory::iter::<SupernetPlugin>.into_iter();
+    the_one(
+        all.map(|p| (p.space, p.supernet)),
+        space,
+        "weight-sharing supernet",
+        "register_supernet!",
+    )
 }
