@@ -22,4 +22,6 @@ use nas_backend_ndarray as _;
 #[cfg(feature = "tensors")]
 use nas_backend_wgpu as _;
 #[cfg(feature = "tensors")]
+use nas_darts as _;
+#[cfg(feature = "tensors")]
 use nas_enas as _;

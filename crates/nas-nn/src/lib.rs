@@ -8,6 +8,8 @@
 //!   in the crate that registers it; [`proxies`]: the zero-cost proxies, likewise.
 //! - [`supernet`]: likewise for a weight-sharing supernet, which one-shot methods drive
 //!   through [`SharedWeights`] ([`sgd`]: its SGD, whose state checkpoints exactly).
+//! - [`relaxed`]: likewise for a relaxed supernet, whose choices are mixed by
+//!   architecture weights (DARTS).
 //! - [`backend`]: the registry of burn backends (`--backend flex|ndarray|wgpu`).
 //! - [`kernels`]: our CPU kernels as burn operations on the flex and ndarray backends (the
 //!   features of the same names, which those backends' crates turn on): the one place
@@ -24,8 +26,10 @@ pub mod kernels;
 pub mod memory;
 pub mod network;
 pub mod proxies;
+pub mod relaxed;
 pub mod sgd;
 pub mod supernet;
+mod weights;
 
 pub use backend::{BackendError, BackendPlugin, backend_names, device};
 pub use fit::{FitJob, FitOutcome, OptimizerKind, Recipe, batch, cosine, fit};
@@ -35,6 +39,9 @@ pub use nas_kernels::work_on_this_thread;
 pub use network::{
     Classifier, Counts, NetSpec, NetworkBuilder, NetworkPlugin, ProxyPass, SpaceNetwork, Task,
     network_of, networks, nonzero,
+};
+pub use relaxed::{
+    RelaxedBuilder, RelaxedSupernet, RelaxedWeights, SpaceRelaxed, relaxed_of, relaxed_supernets,
 };
 pub use supernet::{
     SharedWeights, SpaceSupernet, Supernet, SupernetBuilder, supernet_of, supernets,

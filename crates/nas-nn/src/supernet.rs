@@ -5,11 +5,9 @@
 //! space's name and drives it through [`SharedWeights`], so it knows no space.
 
 use crate::network::{NetSpec, Task, nonzero, space_names, the_one};
-use crate::sgd::SharedSgd;
-use burn::module::{Module, ModuleVisitor, Param};
-use burn::optim::GradientsParams;
-use burn::store::ModuleRecord;
-use burn::tensor::{Bytes, Device, Tensor};
+use crate::weights::WithSgd;
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
 use nas_core::{Genotype, SearchSpace, SpaceError};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -134,8 +132,7 @@ impl<B: SupernetBuilder> SpaceSupernet for B {
     ) -> Box<dyn SharedWeights> {
         Box::new(Shared {
             builder: self,
-            net: Some(self.build(spec, device, seed)),
-            sgd: SharedSgd::new(momentum, weight_decay),
+            weights: WithSgd::new(self.build(spec, device, seed), momentum, weight_decay),
         })
     }
 }
@@ -143,23 +140,14 @@ impl<B: SupernetBuilder> SpaceSupernet for B {
 /// [`SharedWeights`] of one supernet type.
 struct Shared<B: SupernetBuilder> {
     builder: &'static B,
-    /// Always `Some` between calls: a step moves the module through the optimizer.
-    net: Option<B::Net>,
-    sgd: SharedSgd,
+    weights: WithSgd<B::Net>,
 }
 
 impl<B: SupernetBuilder> fmt::Debug for Shared<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SharedWeights")
-            .field("params", &self.net.as_ref().map(Supernet::trainable_params))
+            .field("params", &self.weights.net().trainable_params())
             .finish_non_exhaustive()
-    }
-}
-
-impl<B: SupernetBuilder> Shared<B> {
-    fn net(&self) -> &B::Net {
-        // Set at construction and restored by every method that takes it.
-        self.net.as_ref().unwrap_or_else(|| unreachable!())
     }
 }
 
@@ -171,93 +159,38 @@ impl<B: SupernetBuilder> SharedWeights for Shared<B> {
         x: Tensor<4>,
     ) -> Result<Tensor<2>, SpaceError> {
         let arch = self.builder.decode(space, g)?;
-        Ok(self.net().forward(x, &arch))
+        Ok(self.weights.net().forward(x, &arch))
     }
 
     fn step(&mut self, loss: Tensor<1>, lr: f64) {
-        if let Some(net) = self.net.take() {
-            let grads = GradientsParams::from_grads(loss.backward(), &net);
-            self.net = Some(self.sgd.step(lr, net, grads));
-        }
+        self.weights.step(loss, lr);
     }
 
     fn scoring(&self) -> Box<dyn SharedWeights> {
         Box::new(Shared {
             builder: self.builder,
-            net: Some(self.net().clone().no_grad()),
-            sgd: self.sgd.clone(),
+            weights: self.weights.scoring(),
         })
     }
 
     fn save_weights(&self) -> Result<Vec<u8>, String> {
-        // `valid()` folds each batch norm's last running-statistics update into its value
-        // (burn keeps the latest update aside, per thread, until it is read this way), so
-        // the record holds the statistics as they are, not one update behind. The fold is
-        // exact and happens in the running supernet too, so saving changes nothing.
-        self.net()
-            .valid()
-            .into_record()
-            .into_bytes()
-            .map(|bytes| bytes.to_vec())
-            .map_err(|e| e.to_string())
+        self.weights.save_weights()
     }
 
     fn save_optimizer(&self) -> Result<Vec<u8>, String> {
-        let mut out = Vec::new();
-        self.sgd.write(&mut out)?;
-        Ok(out)
+        self.weights.save_optimizer()
     }
 
     fn load(&mut self, weights: &[u8], optimizer: &[u8]) -> Result<(), String> {
-        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(weights.to_vec()))
-            .map_err(|e| format!("unreadable shared weights: {e}"))?;
-        let net = self
-            .net()
-            .clone()
-            .try_load_record(record)
-            .map_err(|e| format!("shared weights of another shape: {e}"))?;
-        let mut sgd = self.sgd.clone();
-        sgd.read(optimizer, &net)
-            .map_err(|e| format!("SGD velocities that do not fit: {e}"))?;
-        (self.net, self.sgd) = (Some(net), sgd);
-        Ok(())
+        self.weights.load(weights, optimizer)
     }
 
     fn trainable_params(&self) -> usize {
-        self.net().trainable_params()
+        self.weights.net().trainable_params()
     }
 
     fn parameter_bits(&self) -> BTreeMap<String, Vec<u32>> {
-        let mut bits = Bits::default();
-        self.net().visit(&mut bits);
-        bits.by_path
-    }
-}
-
-/// Every float parameter's bits by path.
-#[derive(Default)]
-struct Bits {
-    by_path: BTreeMap<String, Vec<u32>>,
-    path: Vec<String>,
-}
-
-impl ModuleVisitor for Bits {
-    fn enter_module(&mut self, name: &str, _container_type: &str) {
-        self.path.push(name.to_string());
-    }
-    fn exit_module(&mut self, _name: &str, _container_type: &str) {
-        self.path.pop();
-    }
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        // A value that cannot be read as f32 (another dtype) records as empty: it
-        // still tells its path apart.
-        let values = param
-            .val()
-            .to_data()
-            .try_to_vec::<f32>()
-            .unwrap_or_default();
-        let bits = values.into_iter().map(f32::to_bits).collect();
-        self.by_path.insert(self.path.join("."), bits);
+        self.weights.parameter_bits()
     }
 }
 

@@ -32,6 +32,9 @@ pub fn run(as_json: bool) -> Result<()> {
     all.extend(nas_nn::supernets().into_iter().map(|space| {
         json!({ "kind": "supernet", "name": space, "summary": format!("the weight-sharing supernet of the space `{space}` (what one-shot methods train)"), "default_config": {} })
     }));
+    all.extend(nas_nn::relaxed_supernets().into_iter().map(|space| {
+        json!({ "kind": "relaxed supernet", "name": space, "summary": format!("the relaxed supernet of the space `{space}` (what gradient-based methods train)"), "default_config": {} })
+    }));
     all.extend(nas_nn::backend_names().into_iter().map(|b| {
         json!({ "kind": "backend", "name": b.name, "summary": b.summary, "default_config": {} })
     }));

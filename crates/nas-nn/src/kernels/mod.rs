@@ -16,6 +16,11 @@
 //! nothing else.
 // The extension names burn's deprecated NdArray type, the design's default CPU backend.
 #![allow(deprecated)]
+// Without a CPU backend's feature the default bodies are unused (`cargo build -p nas-nn`).
+#![cfg_attr(
+    not(any(feature = "flex", feature = "ndarray")),
+    allow(unused_variables)
+)]
 
 mod avg_pool;
 mod batch_norm;

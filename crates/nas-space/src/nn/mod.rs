@@ -17,7 +17,7 @@ pub use lenet_net::LeNet5Net;
 pub use mlp_net::MlpNet;
 pub use nb201_net::Nb201Net;
 pub use networks::{
-    ChainCnnNetwork, MlpNetwork, NB201_LARGEST_CELL, Nb201Network, Nb201SharedWeights,
-    lenet_check_task, nb201_net_config,
+    ChainCnnNetwork, MlpNetwork, NB201_LARGEST_CELL, Nb201Network, Nb201Relaxed,
+    Nb201SharedWeights, lenet_check_task, nb201_net_config,
 };
 pub use supernet::Nb201Supernet;

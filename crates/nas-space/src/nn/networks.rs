@@ -5,12 +5,14 @@
 use super::{ChainCnnNet, LeNet5Net, MlpNet, Nb201Net, Nb201Supernet, counts};
 use crate::chain_cnn::{ChainArch, ChainParseError};
 use crate::mlp::{MlpArch, MlpParseError};
+use crate::nb201::{EDGES, OPS};
 use crate::nb201_cost::Nb201NetConfig;
 use crate::{Nb201Space, chain_cnn_cost, chain_cnn_space, mlp_cost, mlp_space, nb201_cost};
 use burn::tensor::{Device, Tensor};
 use nas_core::{Cost, Genotype, Rng, SearchSpace, SpaceError, Value};
 use nas_nn::{
-    Classifier, Counts, NetSpec, NetworkBuilder, Supernet, SupernetBuilder, Task, nonzero,
+    Classifier, Counts, NetSpec, NetworkBuilder, RelaxedBuilder, RelaxedSupernet, Supernet,
+    SupernetBuilder, Task, nonzero,
 };
 
 /// NAS-Bench-201's cell with every edge a 3x3 convolution: the largest network of the
@@ -164,6 +166,65 @@ impl SupernetBuilder for Nb201SharedWeights {
 }
 
 nas_nn::register_supernet!("nb201", Nb201SharedWeights);
+
+impl RelaxedSupernet for Nb201Supernet {
+    fn forward_mixed(&self, x: Tensor<4>, weights: &Tensor<2>) -> Tensor<2> {
+        Nb201Supernet::forward_mixed(self, x, weights)
+    }
+    fn trainable_params(&self) -> usize {
+        Nb201Supernet::trainable_params(self)
+    }
+}
+
+/// The NB201 supernet relaxed (DARTS): architecture weights `[6 edges, 5 ops]`, the same
+/// at every cell position; the derived cell takes each edge's strongest op.
+#[derive(Debug)]
+pub struct Nb201Relaxed;
+
+impl RelaxedBuilder for Nb201Relaxed {
+    type Net = Nb201Supernet;
+
+    fn alpha_shape(&self, _space: &dyn SearchSpace) -> [usize; 2] {
+        [EDGES.len(), OPS.len()]
+    }
+
+    fn candidate_names(&self, _space: &dyn SearchSpace) -> Vec<String> {
+        OPS.iter().map(ToString::to_string).collect()
+    }
+
+    fn check_task(&self, task: &Task) -> Result<(), String> {
+        nb201_check_task(task)
+    }
+
+    fn build(&self, spec: &NetSpec, device: &Device, seed: u64) -> Nb201Supernet {
+        Nb201Supernet::new(&nb201_net_config(spec), device, seed)
+    }
+
+    fn derive(&self, space: &dyn SearchSpace, alpha: &[f32]) -> Result<Genotype, SpaceError> {
+        let rows: Vec<&[f32]> = alpha.chunks(OPS.len()).collect();
+        if rows.len() != EDGES.len() || alpha.len() != EDGES.len() * OPS.len() {
+            return Err(SpaceError::Parse {
+                input: format!("{} architecture weights", alpha.len()),
+                reason: format!("expected {} (6 edges x 5 ops)", EDGES.len() * OPS.len()),
+            });
+        }
+        // The strongest op of each edge; a tie goes to the lower op code.
+        let ops = rows.iter().map(|row| {
+            let best = row.iter().enumerate().fold(
+                0,
+                |best, (k, &a)| {
+                    if a > row[best] { k } else { best }
+                },
+            );
+            best as u32
+        });
+        let g = Genotype::from_indices(ops);
+        space.validate(&g)?;
+        Ok(g)
+    }
+}
+
+nas_nn::register_relaxed!("nb201", Nb201Relaxed);
 
 /// A genotype read through the space's own string form, which names every value
 /// (`f16k3s1|...`, `64-32:relu:0.1`), so the architecture is known without the space's

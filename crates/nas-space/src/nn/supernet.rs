@@ -53,6 +53,16 @@ impl MixedEdge {
             _ => None,
         }
     }
+
+    /// Every op at once, weighted (DARTS's mixed op): `Σ_k w_k · op_k(x)` for the edge's
+    /// row `w` of five architecture weights; `none` adds nothing.
+    fn forward_mixed(&self, x: Tensor<4>, w: Tensor<2>) -> Tensor<4> {
+        let weight = |k: usize| w.clone().slice([0..1, k..k + 1]).reshape([1, 1, 1, 1]);
+        let skip = x.clone() * weight(1);
+        let conv_1x1 = self.conv_1x1.forward(x.clone()) * weight(2);
+        let conv_3x3 = self.conv_3x3.forward(x.clone()) * weight(3);
+        skip + conv_1x1 + conv_3x3 + avg_pool(&self.pool, x) * weight(4)
+    }
 }
 
 /// A cell position: one mixed edge per NB201 edge, in [`EDGES`] order.
@@ -84,6 +94,29 @@ impl MixedCell {
         }
         // A cell whose output is cut off computes zero, as in the stand-alone network.
         nodes[3].take().unwrap_or_else(|| x.zeros_like())
+    }
+
+    /// Every edge mixed by `weights`, `[6, 5]` in [`EDGES`] order: node `j` sums its
+    /// incoming mixed edges.
+    fn forward_mixed(&self, x: Tensor<4>, weights: &Tensor<2>) -> Tensor<4> {
+        let mut nodes: Vec<Tensor<4>> = vec![x];
+        for j in 1..4 {
+            let mut sum: Option<Tensor<4>> = None;
+            for (k, &(from, to)) in EDGES.iter().enumerate() {
+                if to != j {
+                    continue;
+                }
+                let row = weights.clone().slice([k..k + 1, 0..5]);
+                let y = self.edges[k].forward_mixed(nodes[from].clone(), row);
+                sum = Some(match sum {
+                    Some(s) => s + y,
+                    None => y,
+                });
+            }
+            // Every node has an incoming edge in NB201.
+            nodes.push(sum.unwrap_or_else(|| nodes[0].zeros_like()));
+        }
+        nodes.swap_remove(3)
     }
 }
 
@@ -152,6 +185,22 @@ impl Nb201Supernet {
             }
         }
         n + optional_bn_params(&self.last_bn) + self.classifier.num_params()
+    }
+
+    /// Logits `[batch, classes]` of every cell at once, each edge's ops mixed by its row of
+    /// `weights` (`[6, 5]`, rows in [`EDGES`] order, columns in op-code order): DARTS's
+    /// continuous relaxation, the same weights at every cell position.
+    pub fn forward_mixed(&self, x: Tensor<4>, weights: &Tensor<2>) -> Tensor<2> {
+        let mut x = maybe_bn(&self.stem_bn, conv2d(&self.stem, x));
+        for stage in &self.stages {
+            if let Some(r) = &stage.reduction {
+                x = r.forward(x);
+            }
+            for cell in &stage.cells {
+                x = cell.forward_mixed(x, weights);
+            }
+        }
+        head(&self.last_bn, &self.classifier, x)
     }
 
     /// Logits `[batch, classes]` of the cell `ops` under the shared weights.

@@ -1,0 +1,116 @@
+//! DARTS (Liu et al. 2019), a gradient-based one-shot search on any space that registers a
+//! relaxed supernet ([`nas_nn::relaxed`]; NB201's mixes the five ops of each edge).
+//!
+//! Each candidate op of each choice runs, weighted by the softmax of its row of the
+//! architecture weights alpha. Per minibatch, (a) alpha takes an Adam step on the
+//! validation loss (first order: the gradient at the current weights), then (b) the
+//! supernet's weights take an SGD step on the training loss with alpha held fixed. The
+//! derived architecture (NB201: each edge's strongest op) goes to the experiment's
+//! evaluator as a trial: the final evaluation is an ordinary black-box run of a
+//! [`Derived`] strategy, journaled and resumable like any search. Alpha's trajectory, per
+//! epoch, is in that strategy's checkpoint, so the journal holds it.
+//!
+//! Not yet here: second-order DARTS (the unrolled step), GDAS, a collapse-resistant
+//! variant, the DARTS cell space, and resuming inside the search phase (a search killed
+//! during the phase runs it again from the start, to the same result).
+
+mod adam;
+mod config;
+mod derived;
+mod phase;
+
+pub use adam::Adam;
+pub use config::DartsConfig;
+pub use derived::Derived;
+pub use phase::{DartsCost, DartsOutcome, EpochRecord, RelaxedSearch, row_softmax};
+
+use nas_core::config::Budget;
+use nas_core::journal::{Journal, JournalState};
+use nas_core::registry::{ConfigError, OneShotConfig, OneShotContext};
+use nas_core::runner::BlackBoxSearch;
+use nas_core::search::{Observer, Search, SearchError, SearchReport};
+use nas_core::{SearchSpace, Strategy};
+use std::sync::Arc;
+
+impl OneShotConfig for DartsConfig {
+    fn knobs(&self) -> &'static [nas_core::registry::Knob] {
+        &nas_data::TRAINING_KNOBS
+    }
+
+    fn build_search(&self, ctx: OneShotContext) -> Result<Box<dyn Search>, ConfigError> {
+        Ok(Box::new(DartsSearch {
+            phase: RelaxedSearch::new(self, Arc::clone(&ctx.space))?,
+            ctx,
+        }))
+    }
+}
+
+nas_core::register!(
+    dyn OneShotConfig,
+    DartsConfig,
+    "darts",
+    "DARTS (one-shot, gradient-based): a space's relaxed supernet, weights and architecture trained by bilevel descent (first order)."
+);
+
+/// The DARTS search of an experiment.
+#[derive(Debug)]
+pub struct DartsSearch {
+    pub phase: RelaxedSearch,
+    pub ctx: OneShotContext,
+}
+
+impl Search for DartsSearch {
+    fn space(&self) -> &Arc<dyn SearchSpace> {
+        &self.ctx.space
+    }
+
+    fn run(
+        &mut self,
+        budget: &Budget,
+        journal: &mut dyn Journal,
+        observer: &mut dyn Observer,
+        resume: Option<JournalState>,
+    ) -> Result<SearchReport, SearchError> {
+        let done = resume.as_ref().and_then(|s| s.checkpoint.clone());
+        let derived = match done {
+            Some(checkpoint) => {
+                let mut d: Derived = nas_core::strategy::from_checkpoint(checkpoint)
+                    .map_err(|e| SearchError::Resume(e.to_string()))?;
+                // Restored through the trait too, so a checkpoint's shape is checked once.
+                let state = d
+                    .checkpoint()
+                    .map_err(|e| SearchError::Resume(e.to_string()))?;
+                d.restore(state)
+                    .map_err(|e| SearchError::Resume(e.to_string()))?;
+                observer.on_message("darts: search phase restored from the journal");
+                d
+            }
+            None => {
+                let phase = self
+                    .phase
+                    .run(self.ctx.strategy_seed, &mut |m| observer.on_message(m))?;
+                observer.on_message(&format!(
+                    "darts: search phase done in {:.1} s: {} weight steps, {} architecture \
+                     steps; derived {}",
+                    phase.cost.wall_seconds,
+                    phase.cost.weight_steps,
+                    phase.cost.arch_steps,
+                    self.ctx.space.render(&phase.genotype),
+                ));
+                Derived {
+                    phase,
+                    proposed: false,
+                }
+            }
+        };
+        let mut final_evaluation = BlackBoxSearch {
+            space: Arc::clone(&self.ctx.space),
+            strategy: Box::new(derived),
+            evaluator: Arc::clone(&self.ctx.evaluator),
+            objectives: self.ctx.objectives.clone(),
+            seed: self.ctx.seed,
+            workers: self.ctx.workers,
+        };
+        final_evaluation.run(budget, journal, observer, resume)
+    }
+}

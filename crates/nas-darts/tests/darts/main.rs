@@ -1,0 +1,13 @@
+//! DARTS on the embedded digits: the search phase, the architecture gradient against
+//! finite differences, and an experiment's final evaluation and resume.
+
+#![allow(clippy::unwrap_used)] // Tests fail loudly by design.
+
+// The registry only sees plugin crates that are named.
+use nas_backend_flex as _;
+use nas_darts as _;
+use nas_eval as _;
+use nas_space as _;
+
+mod gradient;
+mod search;

@@ -1,0 +1,233 @@
+//! How a space brings a relaxed supernet for gradient-based methods (DARTS): every
+//! candidate op of every choice runs, mixed by architecture weights (one row per choice,
+//! one column per candidate), so the choice itself is differentiable. A space crate
+//! implements [`RelaxedBuilder`] and registers it with
+//! [`register_relaxed!`](crate::register_relaxed); a method finds it by the space's name and
+//! drives it through [`RelaxedWeights`].
+
+use crate::network::{NetSpec, Task, nonzero, space_names, the_one};
+use crate::weights::WithSgd;
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
+use nas_core::{Genotype, SearchSpace, SpaceError};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A supernet whose forward pass mixes every candidate op by architecture weights.
+pub trait RelaxedSupernet: Module + 'static {
+    /// Logits `[batch, classes]` with every choice mixed by its row of `weights`
+    /// (`[choices, candidates]`, each row a distribution).
+    fn forward_mixed(&self, x: Tensor<4>, weights: &Tensor<2>) -> Tensor<2>;
+
+    /// Trainable parameters (every candidate op's; running statistics excluded).
+    fn trainable_params(&self) -> usize;
+}
+
+/// What a space registers to offer a relaxed supernet.
+pub trait RelaxedBuilder: Send + Sync + fmt::Debug + 'static {
+    type Net: RelaxedSupernet;
+
+    /// `[choices, candidates]`: the shape of the architecture weights for `space`.
+    fn alpha_shape(&self, space: &dyn SearchSpace) -> [usize; 2];
+
+    /// The name of each candidate (column), for reports.
+    fn candidate_names(&self, space: &dyn SearchSpace) -> Vec<String>;
+
+    /// Why the supernet cannot take `task`'s images, if it cannot.
+    ///
+    /// # Errors
+    /// The reason.
+    fn check_task(&self, task: &Task) -> Result<(), String> {
+        nonzero(task)
+    }
+
+    /// The supernet on `device`, its weights drawn from `seed` alone.
+    fn build(&self, spec: &NetSpec, device: &Device, seed: u64) -> Self::Net;
+
+    /// The genotype the architecture weights `alpha` (row-major, `alpha_shape`) choose:
+    /// DARTS's derivation (NB201: the strongest op of each edge).
+    ///
+    /// # Errors
+    /// Weights that choose no genotype of `space`.
+    fn derive(&self, space: &dyn SearchSpace, alpha: &[f32]) -> Result<Genotype, SpaceError>;
+}
+
+/// A registered relaxed supernet, type-erased.
+pub trait SpaceRelaxed: Send + Sync + fmt::Debug {
+    /// See [`RelaxedBuilder::alpha_shape`].
+    fn alpha_shape(&self, space: &dyn SearchSpace) -> [usize; 2];
+
+    /// See [`RelaxedBuilder::candidate_names`].
+    fn candidate_names(&self, space: &dyn SearchSpace) -> Vec<String>;
+
+    /// See [`RelaxedBuilder::check_task`].
+    ///
+    /// # Errors
+    /// Why the task does not fit.
+    fn check_task(&self, task: &Task) -> Result<(), String>;
+
+    /// See [`RelaxedBuilder::derive`].
+    ///
+    /// # Errors
+    /// Weights that choose no genotype of `space`.
+    fn derive(&self, space: &dyn SearchSpace, alpha: &[f32]) -> Result<Genotype, SpaceError>;
+
+    /// Fresh weights on the autodiff `device`, trained by SGD with `momentum` and
+    /// `weight_decay`.
+    fn relaxed_weights(
+        &'static self,
+        spec: &NetSpec,
+        device: &Device,
+        seed: u64,
+        momentum: f64,
+        weight_decay: f64,
+    ) -> Box<dyn RelaxedWeights>;
+}
+
+/// A relaxed supernet's weights and their SGD state, as a gradient-based method drives
+/// them; the architecture weights are the method's own.
+pub trait RelaxedWeights: Send + fmt::Debug {
+    /// Logits with every choice mixed by `weights` (`[choices, candidates]`).
+    fn forward(&self, x: Tensor<4>, weights: &Tensor<2>) -> Tensor<2>;
+
+    /// One SGD step at learning rate `lr` on the gradients of `loss` with respect to the
+    /// supernet's weights (the architecture weights are not touched).
+    fn step(&mut self, loss: Tensor<1>, lr: f64);
+
+    /// The weights (batch-norm statistics included) as bytes [`load`](Self::load) reads.
+    ///
+    /// # Errors
+    /// burn cannot encode them.
+    fn save_weights(&self) -> Result<Vec<u8>, String>;
+
+    /// The SGD state as bytes [`load`](Self::load) reads.
+    ///
+    /// # Errors
+    /// A velocity that cannot be read back from the device.
+    fn save_optimizer(&self) -> Result<Vec<u8>, String>;
+
+    /// Replaces the weights and the SGD state with saved ones.
+    ///
+    /// # Errors
+    /// Bytes that do not fit these weights; the message says which part.
+    fn load(&mut self, weights: &[u8], optimizer: &[u8]) -> Result<(), String>;
+
+    fn trainable_params(&self) -> usize;
+
+    /// Every float parameter's bits by path (batch-norm running statistics included).
+    fn parameter_bits(&self) -> BTreeMap<String, Vec<u32>>;
+}
+
+impl<B: RelaxedBuilder> SpaceRelaxed for B {
+    fn alpha_shape(&self, space: &dyn SearchSpace) -> [usize; 2] {
+        RelaxedBuilder::alpha_shape(self, space)
+    }
+
+    fn candidate_names(&self, space: &dyn SearchSpace) -> Vec<String> {
+        RelaxedBuilder::candidate_names(self, space)
+    }
+
+    fn check_task(&self, task: &Task) -> Result<(), String> {
+        RelaxedBuilder::check_task(self, task)
+    }
+
+    fn derive(&self, space: &dyn SearchSpace, alpha: &[f32]) -> Result<Genotype, SpaceError> {
+        RelaxedBuilder::derive(self, space, alpha)
+    }
+
+    fn relaxed_weights(
+        &'static self,
+        spec: &NetSpec,
+        device: &Device,
+        seed: u64,
+        momentum: f64,
+        weight_decay: f64,
+    ) -> Box<dyn RelaxedWeights> {
+        let net = self.build(spec, device, seed);
+        Box::new(Relaxed::<B>(WithSgd::new(net, momentum, weight_decay)))
+    }
+}
+
+/// [`RelaxedWeights`] of one supernet type.
+struct Relaxed<B: RelaxedBuilder>(WithSgd<B::Net>);
+
+impl<B: RelaxedBuilder> fmt::Debug for Relaxed<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RelaxedWeights")
+            .field("params", &self.0.net().trainable_params())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<B: RelaxedBuilder> RelaxedWeights for Relaxed<B> {
+    fn forward(&self, x: Tensor<4>, weights: &Tensor<2>) -> Tensor<2> {
+        self.0.net().forward_mixed(x, weights)
+    }
+
+    fn step(&mut self, loss: Tensor<1>, lr: f64) {
+        self.0.step(loss, lr);
+    }
+
+    fn save_weights(&self) -> Result<Vec<u8>, String> {
+        self.0.save_weights()
+    }
+
+    fn save_optimizer(&self) -> Result<Vec<u8>, String> {
+        self.0.save_optimizer()
+    }
+
+    fn load(&mut self, weights: &[u8], optimizer: &[u8]) -> Result<(), String> {
+        self.0.load(weights, optimizer)
+    }
+
+    fn trainable_params(&self) -> usize {
+        self.0.net().trainable_params()
+    }
+
+    fn parameter_bits(&self) -> BTreeMap<String, Vec<u32>> {
+        self.0.parameter_bits()
+    }
+}
+
+/// A space's registered relaxed supernet.
+#[allow(missing_debug_implementations)] // A `dyn SpaceRelaxed` has nothing to add.
+pub struct RelaxedPlugin {
+    /// The space's registered name.
+    pub space: &'static str,
+    pub relaxed: &'static dyn SpaceRelaxed,
+}
+
+inventory::collect!(RelaxedPlugin);
+
+/// Registers a [`RelaxedBuilder`] (a constant expression) for the space `$space`.
+#[macro_export]
+macro_rules! register_relaxed {
+    ($space:expr, $builder:expr $(,)?) => {
+        $crate::inventory::submit! {
+            $crate::relaxed::RelaxedPlugin { space: $space, relaxed: &$builder }
+        }
+    };
+}
+
+/// The names of the spaces with a registered relaxed supernet, sorted.
+pub fn relaxed_supernets() -> Vec<&'static str> {
+    space_names(
+        inventory::iter::<RelaxedPlugin>
+            .into_iter()
+            .map(|p| p.space),
+    )
+}
+
+/// The relaxed supernet registered for the space `space`.
+///
+/// # Errors
+/// None is registered, or two are: the message names the spaces that have one.
+pub fn relaxed_of(space: &str) -> Result<&'static dyn SpaceRelaxed, String> {
+    let all = inventory::iter::<RelaxedPlugin>.into_iter();
+    the_one(
+        all.map(|p| (p.space, p.relaxed)),
+        space,
+        "relaxed supernet",
+        "register_relaxed!",
+    )
+}
