@@ -111,6 +111,22 @@ pub struct OneShotContext {
     pub workers: usize,
 }
 
+impl OneShotContext {
+    /// The final phase of a one-shot method: `strategy` proposes the derived architectures
+    /// and the runner evaluates, journals and resumes them like any black-box search's
+    /// trials (the strategy's checkpoint is where the method keeps its search outcome).
+    pub fn final_evaluation(&self, strategy: Box<dyn Strategy>) -> crate::runner::BlackBoxSearch {
+        crate::runner::BlackBoxSearch {
+            space: Arc::clone(&self.space),
+            strategy,
+            evaluator: Arc::clone(&self.evaluator),
+            objectives: self.objectives.clone(),
+            seed: self.seed,
+            workers: self.workers,
+        }
+    }
+}
+
 /// Config of a one-shot method plugin (ENAS, DARTS): it trains a supernet, derives
 /// architectures and hands them to the experiment's evaluator, as a whole [`Search`].
 ///

@@ -72,20 +72,14 @@ impl DartsConfig {
     /// # Errors
     /// The first field out of its range, named.
     pub fn check(&self) -> Result<(), ConfigError> {
+        nas_nn::check_training(
+            NAME,
+            self.epochs,
+            &self.weights_recipe(),
+            [self.channels, self.cells_per_stage],
+            self.data_fraction,
+        )?;
         let field = |f: &str, why: &str| Err(ConfigError::field(NAME, f, why));
-        if self.epochs == 0 {
-            return field("epochs", "must be at least 1");
-        }
-        self.weights_recipe().check_as(NAME)?;
-        if self.channels == 0 || self.cells_per_stage == 0 {
-            return field(
-                "channels",
-                "channels and cells_per_stage must be at least 1",
-            );
-        }
-        if !(self.data_fraction > 0.0 && self.data_fraction <= 1.0) {
-            return field("data_fraction", "must be in (0, 1]");
-        }
         if !(self.arch_learning_rate.is_finite() && self.arch_learning_rate > 0.0) {
             return field("arch_learning_rate", "must be a positive number");
         }

@@ -24,12 +24,11 @@ pub use config::DartsConfig;
 pub use derived::Derived;
 pub use phase::{DartsCost, DartsOutcome, EpochRecord, RelaxedSearch, row_softmax};
 
+use nas_core::SearchSpace;
 use nas_core::config::Budget;
 use nas_core::journal::{Journal, JournalState};
 use nas_core::registry::{ConfigError, OneShotConfig, OneShotContext};
-use nas_core::runner::BlackBoxSearch;
 use nas_core::search::{Observer, Search, SearchError, SearchReport};
-use nas_core::{SearchSpace, Strategy};
 use std::sync::Arc;
 
 impl OneShotConfig for DartsConfig {
@@ -74,13 +73,7 @@ impl Search for DartsSearch {
         let done = resume.as_ref().and_then(|s| s.checkpoint.clone());
         let derived = match done {
             Some(checkpoint) => {
-                let mut d: Derived = nas_core::strategy::from_checkpoint(checkpoint)
-                    .map_err(|e| SearchError::Resume(e.to_string()))?;
-                // Restored through the trait too, so a checkpoint's shape is checked once.
-                let state = d
-                    .checkpoint()
-                    .map_err(|e| SearchError::Resume(e.to_string()))?;
-                d.restore(state)
+                let d: Derived = nas_core::strategy::from_checkpoint(checkpoint)
                     .map_err(|e| SearchError::Resume(e.to_string()))?;
                 observer.on_message("darts: search phase restored from the journal");
                 d
@@ -103,14 +96,7 @@ impl Search for DartsSearch {
                 }
             }
         };
-        let mut final_evaluation = BlackBoxSearch {
-            space: Arc::clone(&self.ctx.space),
-            strategy: Box::new(derived),
-            evaluator: Arc::clone(&self.ctx.evaluator),
-            objectives: self.ctx.objectives.clone(),
-            seed: self.ctx.seed,
-            workers: self.ctx.workers,
-        };
+        let mut final_evaluation = self.ctx.final_evaluation(Box::new(derived));
         final_evaluation.run(budget, journal, observer, resume)
     }
 }

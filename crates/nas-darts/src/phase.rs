@@ -10,8 +10,7 @@ use nas_core::registry::ConfigError;
 use nas_core::rng::derive_seed;
 use nas_core::search::SearchError;
 use nas_core::{Genotype, Rng, SearchSpace};
-use nas_data::Splits;
-use nas_nn::{NetSpec, RelaxedWeights, SpaceRelaxed, Task, batch, cosine};
+use nas_nn::{OneShotData, RelaxedWeights, SpaceRelaxed, batch, cosine};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Instant;
@@ -70,8 +69,8 @@ pub struct RelaxedSearch {
     pub space: Arc<dyn SearchSpace>,
     /// The relaxed supernet the space registers.
     pub relaxed: &'static dyn SpaceRelaxed,
-    pub splits: Arc<Splits>,
-    pub device: Device,
+    /// The device, the data, the supernet's shape.
+    pub data: OneShotData,
 }
 
 impl RelaxedSearch {
@@ -82,29 +81,19 @@ impl RelaxedSearch {
         config.check()?;
         let relaxed =
             nas_nn::relaxed_of(space.name()).map_err(|e| ConfigError(format!("{NAME}: {e}")))?;
-        let device = nas_nn::device(&config.backend).map_err(|e| ConfigError(e.to_string()))?;
-        let splits = config.data.load().map_err(|e| ConfigError(e.to_string()))?;
-        if splits.valid.is_empty() || splits.train.is_empty() {
-            return Err(ConfigError(format!(
-                "{NAME}: field `data`: the train and validation splits must not be empty"
-            )));
-        }
-        relaxed
-            .check_task(&spec(config, &splits).task)
-            .map_err(|e| ConfigError(format!("{NAME}: data `{}`: {e}", config.data.source())))?;
+        let data = OneShotData::load(
+            NAME,
+            &config.backend,
+            &config.data,
+            [config.channels, config.cells_per_stage],
+            &|task| relaxed.check_task(task),
+        )?;
         Ok(RelaxedSearch {
             config: config.clone(),
             space,
             relaxed,
-            splits: Arc::new(splits),
-            device,
+            data,
         })
-    }
-
-    /// The supernet's shape for this data: `channels` and `cells_per_stage` are its width
-    /// and depth.
-    pub fn spec(&self) -> NetSpec {
-        spec(&self.config, &self.splits)
     }
 
     /// Runs the search phase from `seed`; `log` gets one line per epoch.
@@ -115,10 +104,10 @@ impl RelaxedSearch {
     pub fn run(&self, seed: u64, log: &mut dyn FnMut(&str)) -> Result<DartsOutcome, SearchError> {
         let started = Instant::now();
         let c = &self.config;
-        let device = self.device.clone().autodiff();
+        let device = self.data.device.clone().autodiff();
         let shape = self.relaxed.alpha_shape(self.space.as_ref());
         let mut weights: Box<dyn RelaxedWeights> = self.relaxed.relaxed_weights(
-            &self.spec(),
+            &self.data.spec,
             &device,
             derive_seed(seed, INIT_SEED),
             c.momentum,
@@ -131,7 +120,7 @@ impl RelaxedSearch {
             .collect();
         let mut adam = Adam::new(alpha.len(), c.arch_learning_rate, c.arch_weight_decay);
         let mut rng = Rng::new(derive_seed(seed, DATA_SEED));
-        let (train, valid) = (&self.splits.train, &self.splits.valid);
+        let (train, valid) = (&self.data.splits.train, &self.data.splits.valid);
         let mut subset: Vec<usize> = (0..train.len()).collect();
         rng.shuffle(&mut subset);
         subset.truncate(((train.len() as f64 * c.data_fraction).round() as usize).max(1));
@@ -240,17 +229,4 @@ pub fn row_softmax(values: &[f32], cols: usize) -> Vec<f32> {
             exp.into_iter().map(move |e| (e / sum) as f32)
         })
         .collect()
-}
-
-/// The supernet's shape for `config` on `splits`.
-fn spec(config: &DartsConfig, splits: &Splits) -> NetSpec {
-    let t = &splits.train;
-    NetSpec {
-        task: Task {
-            input: [t.channels, t.height, t.width],
-            classes: t.classes,
-        },
-        width: config.channels,
-        depth: config.cells_per_stage,
-    }
 }

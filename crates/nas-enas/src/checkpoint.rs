@@ -181,7 +181,7 @@ impl SupernetSearch {
                 header.epoch, self.config.epochs
             )));
         }
-        let train = self.splits.train.len();
+        let train = self.data.splits.train.len();
         if header.subset.len() != self.subset_len() || header.subset.iter().any(|&i| i >= train) {
             return Err(corrupt(
                 "holds a data order that does not fit the training split (another data set?)",

@@ -88,20 +88,14 @@ impl EnasConfig {
     /// # Errors
     /// The first field out of its range, named.
     pub fn check(&self) -> Result<(), ConfigError> {
+        nas_nn::check_training(
+            NAME,
+            self.epochs,
+            &self.shared_weights(),
+            [self.channels, self.cells_per_stage],
+            self.data_fraction,
+        )?;
         let field = |f: &str, why: &str| Err(ConfigError::field(NAME, f, why));
-        if self.epochs == 0 {
-            return field("epochs", "must be at least 1");
-        }
-        self.shared_weights().check_as(NAME)?;
-        if self.channels == 0 || self.cells_per_stage == 0 {
-            return field(
-                "channels",
-                "channels and cells_per_stage must be at least 1",
-            );
-        }
-        if !(self.data_fraction > 0.0 && self.data_fraction <= 1.0) {
-            return field("data_fraction", "must be in (0, 1]");
-        }
         if self.reward_images == 0 {
             return field("reward_images", "must be at least 1");
         }

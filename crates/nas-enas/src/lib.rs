@@ -31,7 +31,6 @@ pub use phase::{Candidate, PhaseOutcome, SearchCost, SupernetSearch, TrainedSupe
 use nas_core::config::Budget;
 use nas_core::journal::{Journal, JournalState};
 use nas_core::registry::{ConfigError, OneShotConfig, OneShotContext};
-use nas_core::runner::BlackBoxSearch;
 use nas_core::search::{Observer, Search, SearchError, SearchReport};
 use nas_core::{SearchSpace, Strategy};
 use std::sync::Arc;
@@ -113,14 +112,7 @@ impl Search for EnasSearch {
                 Derived { phase, next: 0 }
             }
         };
-        let mut final_evaluation = BlackBoxSearch {
-            space: Arc::clone(&self.ctx.space),
-            strategy: Box::new(derived),
-            evaluator: Arc::clone(&self.ctx.evaluator),
-            objectives: self.ctx.objectives.clone(),
-            seed: self.ctx.seed,
-            workers: self.ctx.workers,
-        };
+        let mut final_evaluation = self.ctx.final_evaluation(Box::new(derived));
         final_evaluation.run(budget, journal, observer, resume)
     }
 }

@@ -13,8 +13,8 @@ use nas_core::{
     Genotype, Goal, Metrics, Objective, Outcome, Rng, SearchSpace, SpaceError, Strategy,
     StrategyContext, Trial, TrialResult,
 };
-use nas_data::{Images, Splits};
-use nas_nn::{NetSpec, SharedWeights, SpaceSupernet, Task, batch, cosine};
+use nas_data::Images;
+use nas_nn::{OneShotData, SharedWeights, SpaceSupernet, batch, cosine};
 use nas_rl::Reinforce;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -82,8 +82,8 @@ pub struct SupernetSearch {
     pub space: Arc<dyn SearchSpace>,
     /// The supernet the space registers.
     pub supernet: &'static dyn SpaceSupernet,
-    pub splits: Arc<Splits>,
-    pub device: Device,
+    /// The device, the data, the supernet's shape.
+    pub data: OneShotData,
 }
 
 /// The shared weights after the search phase, to score any cell with.
@@ -141,29 +141,19 @@ impl SupernetSearch {
         let name = super::config::NAME;
         let supernet =
             nas_nn::supernet_of(space.name()).map_err(|e| ConfigError(format!("{name}: {e}")))?;
-        let device = nas_nn::device(&config.backend).map_err(|e| ConfigError(e.to_string()))?;
-        let splits = config.data.load().map_err(|e| ConfigError(e.to_string()))?;
-        if splits.valid.is_empty() || splits.train.is_empty() {
-            return Err(ConfigError(format!(
-                "{name}: field `data`: the train and validation splits must not be empty"
-            )));
-        }
-        supernet
-            .check_task(&spec(config, &splits).task)
-            .map_err(|e| ConfigError(format!("{name}: data `{}`: {e}", config.data.source())))?;
+        let data = OneShotData::load(
+            name,
+            &config.backend,
+            &config.data,
+            [config.channels, config.cells_per_stage],
+            &|task| supernet.check_task(task),
+        )?;
         Ok(SupernetSearch {
             config: config.clone(),
             space,
             supernet,
-            splits: Arc::new(splits),
-            device,
+            data,
         })
-    }
-
-    /// The supernet's shape for this data: `channels` and `cells_per_stage` are its width
-    /// and depth.
-    pub fn spec(&self) -> NetSpec {
-        spec(&self.config, &self.splits)
     }
 
     /// Runs the search phase from `seed`; `log` gets one line per epoch.
@@ -221,7 +211,7 @@ impl SupernetSearch {
         let trained = TrainedSupernet::new(
             shared.as_ref(),
             Arc::clone(&self.space),
-            self.device.clone().autodiff(),
+            self.data.device.clone().autodiff(),
         );
         let candidates = self.derive(&mut controller, &trained, &mut cost)?;
         cost.wall_seconds = wall_before + started.elapsed().as_secs_f64();
@@ -254,8 +244,8 @@ impl SupernetSearch {
     /// that has no velocity yet.
     pub(crate) fn fresh_weights(&self, seed: u64) -> Box<dyn SharedWeights> {
         self.supernet.shared_weights(
-            &self.spec(),
-            &self.device.clone().autodiff(),
+            &self.data.spec,
+            &self.data.device.clone().autodiff(),
             derive_seed(seed, INIT_SEED),
             self.config.momentum,
             self.config.weight_decay,
@@ -264,14 +254,14 @@ impl SupernetSearch {
 
     /// The training images the shared weights see: how many of them.
     pub(crate) fn subset_len(&self) -> usize {
-        let n = self.splits.train.len();
+        let n = self.data.splits.train.len();
         ((n as f64 * self.config.data_fraction).round() as usize).max(1)
     }
 
     /// The state before the first epoch.
     fn start(&self, seed: u64) -> Result<PhaseState, SearchError> {
         let mut rng = Rng::new(derive_seed(seed, DATA_SEED));
-        let mut subset: Vec<usize> = (0..self.splits.train.len()).collect();
+        let mut subset: Vec<usize> = (0..self.data.splits.train.len()).collect();
         rng.shuffle(&mut subset);
         subset.truncate(self.subset_len());
         Ok(PhaseState {
@@ -294,11 +284,11 @@ impl SupernetSearch {
         log: &mut dyn FnMut(&str),
     ) -> Result<PhaseState, SearchError> {
         let c = &self.config;
-        let device = self.device.clone().autodiff();
+        let device = self.data.device.clone().autodiff();
         let loss_fn = CrossEntropyLossConfig::new().init(&device);
         let total_steps = state.subset.len().div_ceil(c.batch_size) * c.epochs as usize;
-        let train = &self.splits.train;
-        let valid = &self.splits.valid;
+        let train = &self.data.splits.train;
+        let valid = &self.data.splits.valid;
         let PhaseState {
             epoch,
             mut controller,
@@ -377,7 +367,7 @@ impl SupernetSearch {
         trained: &TrainedSupernet,
         cost: &mut SearchCost,
     ) -> Result<Vec<Candidate>, SearchError> {
-        let valid = &self.splits.valid;
+        let valid = &self.data.splits.valid;
         let images: Vec<usize> = (0..self.config.derive_images.min(valid.len())).collect();
         let mut seen = std::collections::HashSet::new();
         let mut candidates = Vec::new();
@@ -398,20 +388,6 @@ impl SupernetSearch {
         }
         candidates.sort_by(|a, b| b.supernet_acc.total_cmp(&a.supernet_acc));
         Ok(candidates)
-    }
-}
-
-/// The supernet's shape for `config` on `splits`: `channels` and `cells_per_stage` are its
-/// width and depth.
-fn spec(config: &EnasConfig, splits: &Splits) -> NetSpec {
-    let t = &splits.train;
-    NetSpec {
-        task: Task {
-            input: [t.channels, t.height, t.width],
-            classes: t.classes,
-        },
-        width: config.channels,
-        depth: config.cells_per_stage,
     }
 }
 

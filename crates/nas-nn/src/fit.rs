@@ -60,6 +60,36 @@ impl Recipe {
     }
 }
 
+/// The fields every plugin that trains shares, checked in one place and named as fields
+/// of `plugin`'s config: `epochs`, the recipe, the width and depth (`channels`,
+/// `cells_per_stage`), the share of the training data (`data_fraction`).
+///
+/// # Errors
+/// The first field out of range.
+pub fn check_training(
+    plugin: &str,
+    epochs: u32,
+    recipe: &Recipe,
+    [width, depth]: [usize; 2],
+    data_fraction: f64,
+) -> Result<(), ConfigError> {
+    let field = |f: &str, why: &str| Err(ConfigError::field(plugin, f, why));
+    if epochs == 0 {
+        return field("epochs", "must be at least 1");
+    }
+    recipe.check_as(plugin)?;
+    if width == 0 || depth == 0 {
+        return field(
+            "channels",
+            "channels and cells_per_stage must be at least 1",
+        );
+    }
+    if !(data_fraction > 0.0 && data_fraction <= 1.0) {
+        return field("data_fraction", "must be in (0, 1]");
+    }
+    Ok(())
+}
+
 /// One training run: the recipe, the data, how long, from which seed, on which device.
 #[derive(Debug, Clone, Copy)]
 pub struct FitJob<'a> {

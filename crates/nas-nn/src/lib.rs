@@ -25,6 +25,7 @@ pub mod init;
 pub mod kernels;
 pub mod memory;
 pub mod network;
+pub mod oneshot;
 pub mod proxies;
 pub mod relaxed;
 pub mod sgd;
@@ -32,7 +33,7 @@ pub mod supernet;
 mod weights;
 
 pub use backend::{BackendError, BackendPlugin, backend_names, device};
-pub use fit::{FitJob, FitOutcome, OptimizerKind, Recipe, batch, cosine, fit};
+pub use fit::{FitJob, FitOutcome, OptimizerKind, Recipe, batch, check_training, cosine, fit};
 pub use inventory;
 /// Binaries that train call it first thing in `main`.
 pub use nas_kernels::work_on_this_thread;
@@ -40,6 +41,7 @@ pub use network::{
     Classifier, Counts, NetSpec, NetworkBuilder, NetworkPlugin, ProxyPass, SpaceNetwork, Task,
     network_of, networks, nonzero,
 };
+pub use oneshot::OneShotData;
 pub use relaxed::{
     RelaxedBuilder, RelaxedSupernet, RelaxedWeights, SpaceRelaxed, relaxed_of, relaxed_supernets,
 };

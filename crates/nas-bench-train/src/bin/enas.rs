@@ -106,7 +106,7 @@ fn run() -> Result<(), String> {
     let best = outcome.candidates.first().ok_or("no cell was derived")?;
     let ops = nb201.ops(&best.genotype).map_err(|e| e.to_string())?;
     let greedy_ops = nb201.ops(&outcome.greedy).map_err(|e| e.to_string())?;
-    let net = nas_space::nn::nb201_net_config(&phase.spec());
+    let net = nas_space::nn::nb201_net_config(&phase.data.spec);
     let mut md = String::new();
     let c = &o.enas;
     let _ = writeln!(
@@ -115,8 +115,8 @@ fn run() -> Result<(), String> {
          Command: `cargo xtask bench enas --dataset {} --data-fraction {} --epochs {} \
          --channels {} --controller-steps {} --retrain-epochs {} --rank-cells {} \
          --trained-cells {} --seed {}` ({} backend, this machine).\n",
-        phase.splits.name,
-        phase.splits.name,
+        phase.data.splits.name,
+        phase.data.splits.name,
         c.data_fraction,
         c.epochs,
         c.channels,
@@ -135,7 +135,7 @@ fn run() -> Result<(), String> {
         cost.shared_steps,
         cost.controller_steps,
         cost.derive_samples,
-        ((phase.splits.train.len() as f64 * c.data_fraction).round() as usize).max(1),
+        ((phase.data.splits.train.len() as f64 * c.data_fraction).round() as usize).max(1),
     );
 
     // The derived cell, the controller's greedy one, and their table accuracies.
@@ -164,7 +164,7 @@ fn run() -> Result<(), String> {
         "\nTable columns: 200-epoch test accuracy from the NAS-Bench-201 table (the cell searched \
          on {}, read on CIFAR; the published ENAS result is 53.89 on CIFAR-10, a collapse to \
          skip connections).\n",
-        phase.splits.name
+        phase.data.splits.name
     );
     let collapsed = ops.iter().all(|&op| parameter_free(op));
     let _ = writeln!(
@@ -182,11 +182,11 @@ fn run() -> Result<(), String> {
     let retrain = |cell_ops: [u32; 6], seed: u64| {
         let job = FitJob {
             recipe: &recipe,
-            splits: &phase.splits,
+            splits: &phase.data.splits,
             epochs: o.retrain_epochs,
             data_fraction: c.data_fraction,
             seed,
-            device: &phase.device,
+            device: &phase.data.device,
         };
         let task = Task {
             input: net.input,
@@ -220,12 +220,12 @@ fn run() -> Result<(), String> {
         .into_iter()
         .map(|i| table.rows()[i].ops)
         .collect();
-    let images: Vec<usize> = (0..c.derive_images.min(phase.splits.valid.len())).collect();
+    let images: Vec<usize> = (0..c.derive_images.min(phase.data.splits.valid.len())).collect();
     let supernet_acc: Vec<f64> = sample
         .iter()
         .map(|cell| {
             let g = nas_core::Genotype::from_indices(*cell);
-            trained.accuracy(&g, &phase.splits.valid, &images)
+            trained.accuracy(&g, &phase.data.splits.valid, &images)
         })
         .collect::<Result<_, _>>()
         .map_err(|e| e.to_string())?;
@@ -260,7 +260,7 @@ fn run() -> Result<(), String> {
         let _ = writeln!(
             md,
             "| trained on {} ({} epochs, valid) | {k} | {rho:.3} |",
-            phase.splits.name, o.retrain_epochs
+            phase.data.splits.name, o.retrain_epochs
         );
     }
     print!("{md}");

@@ -71,7 +71,7 @@ fn the_search_phase_learns_and_is_deterministic() {
     // The trained weights score a cell the same way the derivation did.
     let images: Vec<usize> = (0..128).collect();
     let again = trained
-        .accuracy(&a.candidates[0].genotype, &phase.splits.valid, &images)
+        .accuracy(&a.candidates[0].genotype, &phase.data.splits.valid, &images)
         .unwrap();
     assert!((again - a.candidates[0].supernet_acc).abs() < 1e-9);
 

@@ -66,30 +66,13 @@ impl TrainConfig {
     /// # Errors
     /// The first field out of range.
     pub fn check(&self) -> Result<(), ConfigError> {
-        self.check_as("train")
-    }
-
-    /// [`check`](Self::check) for a plugin that trains with these fields under its own
-    /// name (ENAS's shared weights): errors name `plugin`.
-    ///
-    /// # Errors
-    /// The first field out of range.
-    pub fn check_as(&self, plugin: &str) -> Result<(), ConfigError> {
-        let field = |f: &str, why: &str| Err(ConfigError::field(plugin, f, why));
-        if self.epochs == 0 {
-            return field("epochs", "must be at least 1");
-        }
-        self.recipe().check_as(plugin)?;
-        if self.channels == 0 || self.cells_per_stage == 0 {
-            return field(
-                "channels",
-                "channels and cells_per_stage must be at least 1",
-            );
-        }
-        if !(self.data_fraction > 0.0 && self.data_fraction <= 1.0) {
-            return field("data_fraction", "must be in (0, 1]");
-        }
-        Ok(())
+        nas_nn::check_training(
+            "train",
+            self.epochs,
+            &self.recipe(),
+            [self.channels, self.cells_per_stage],
+            self.data_fraction,
+        )
     }
 
     /// The training fields, as the training loop takes them.
