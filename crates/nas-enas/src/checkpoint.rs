@@ -1,24 +1,18 @@
 //! The search phase's state at an epoch boundary as bytes, for the journal's blob
 //! [`PHASE_KEY`]: a kill during the phase then costs at most the epoch in progress.
 //!
-//! Layout: the 16-byte magic [`MAGIC`] (its last byte the format version), then three
-//! sections, each a little-endian `u64` length and its bytes: the header (JSON: config,
-//! seed, epochs done, search cost, data order, the data generator and the controller's
-//! checkpoint), the shared weights (burn's burnpack record, batch-norm running statistics
-//! included) and the SGD velocities ([`nas_nn::sgd::SharedSgd::write`]); last, a `u64` checksum
-//! ([`StableHasher`]) of everything before it. Nothing is parsed before the magic and the
-//! checksum have been checked, so a damaged or foreign blob is an error that says so, not
-//! a panic inside a decoder.
+//! Layout ([`nas_nn::blob`]: magic, version, checksum): three sections, the header (JSON:
+//! config, seed, epochs done, search cost, data order, the data generator and the
+//! controller's checkpoint), the shared weights (burn's burnpack record, batch-norm
+//! running statistics included) and the SGD velocities
+//! ([`nas_nn::sgd::SharedSgd::write`]).
 
 use super::config::NAME;
 use super::phase::{PhaseState, SearchCost, SupernetSearch};
 use nas_core::search::SearchError;
-use nas_core::space::StableHasher;
 use nas_core::strategy::{from_checkpoint, to_checkpoint};
 use nas_core::{Checkpoint, Rng, Strategy};
-use nas_nn::sgd::{Reader, put_u64};
 use serde::{Deserialize, Serialize};
-use std::hash::Hasher;
 
 /// The journal blob that holds the search phase's last epoch boundary.
 pub const PHASE_KEY: &str = "enas/search-phase";
@@ -46,17 +40,6 @@ fn corrupt(why: impl std::fmt::Display) -> SearchError {
     SearchError::Resume(format!(
         "{NAME}: the search-phase state in the journal (blob `{PHASE_KEY}`) {why}"
     ))
-}
-
-fn checksum(bytes: &[u8]) -> u64 {
-    let mut h = StableHasher::default();
-    h.write(bytes);
-    h.finish()
-}
-
-fn put_section(out: &mut Vec<u8>, bytes: &[u8]) {
-    put_u64(out, bytes.len() as u64);
-    out.extend_from_slice(bytes);
 }
 
 impl SupernetSearch {
@@ -92,14 +75,10 @@ impl SupernetSearch {
             .shared
             .save_optimizer()
             .map_err(|e| fail("the optimizer", &e))?;
-        let mut out = Vec::with_capacity(64 + header.len() + weights.len() + velocity.len());
-        out.extend_from_slice(MAGIC);
-        put_section(&mut out, header.as_bytes());
-        put_section(&mut out, &weights);
-        put_section(&mut out, &velocity);
-        let sum = checksum(&out);
-        put_u64(&mut out, sum);
-        Ok(out)
+        Ok(nas_nn::blob::seal(
+            MAGIC,
+            &[header.as_bytes(), &weights, &velocity],
+        ))
     }
 
     /// The state [`encode`](Self::encode) wrote, checked to belong to this search.
@@ -108,37 +87,8 @@ impl SupernetSearch {
     /// [`SearchError::Resume`]: a blob that is not this format, damaged (checksum), written
     /// by another config or seed, or whose parts do not fit this search (named).
     pub(crate) fn decode(&self, seed: u64, bytes: &[u8]) -> Result<PhaseState, SearchError> {
-        if bytes.len() < MAGIC.len() + 8 || !bytes.starts_with(&MAGIC[..MAGIC.len() - 1]) {
-            return Err(corrupt("is not an ENAS search-phase state (foreign data)"));
-        }
-        if bytes[MAGIC.len() - 1] != MAGIC[MAGIC.len() - 1] {
-            return Err(corrupt(format!(
-                "has format version {}, this build reads {}",
-                char::from(bytes[MAGIC.len() - 1]),
-                char::from(MAGIC[MAGIC.len() - 1])
-            )));
-        }
-        let (body, sum) = bytes.split_at(bytes.len() - 8);
-        let mut stored = [0u8; 8];
-        stored.copy_from_slice(sum);
-        if checksum(body) != u64::from_le_bytes(stored) {
-            return Err(corrupt(
-                "is damaged: its checksum does not match (cut short or overwritten)",
-            ));
-        }
-        let mut r = Reader {
-            bytes: body,
-            at: MAGIC.len(),
-        };
-        let header = r.section().map_err(corrupt)?;
-        let weights = r.section().map_err(corrupt)?;
-        let velocity = r.section().map_err(corrupt)?;
-        if r.at != body.len() {
-            return Err(corrupt(format!(
-                "has {} bytes after its sections",
-                body.len() - r.at
-            )));
-        }
+        let [header, weights, velocity] =
+            nas_nn::blob::open::<3>(MAGIC, "an ENAS search-phase state", bytes).map_err(corrupt)?;
         let header = self.header(seed, header)?;
         let mut controller = self.controller(seed)?;
         controller

@@ -19,6 +19,7 @@
 //! The data a network trains on is tensor-free and lives in `nas-data`.
 
 pub mod backend;
+pub mod blob;
 mod eigen;
 pub mod fit;
 pub mod init;
