@@ -10,16 +10,22 @@
 //! [`Derived`] strategy, journaled and resumable like any search. Alpha's trajectory, per
 //! epoch, is in that strategy's checkpoint, so the journal holds it.
 //!
+//! Resuming: after each epoch the search phase saves its whole state (weights, SGD
+//! velocities, alpha and its Adam state, generators, trajectory, counters) in the
+//! journal's blob [`PHASE_KEY`], and a search interrupted during the phase continues after
+//! the last saved epoch, to the same result as an uninterrupted run.
+//!
 //! Not yet here: second-order DARTS (the unrolled step), GDAS, a collapse-resistant
-//! variant, the DARTS cell space, and resuming inside the search phase (a search killed
-//! during the phase runs it again from the start, to the same result).
+//! variant, the DARTS cell space.
 
 mod adam;
+mod checkpoint;
 mod config;
 mod derived;
 mod phase;
 
 pub use adam::Adam;
+pub use checkpoint::PHASE_KEY;
 pub use config::DartsConfig;
 pub use derived::Derived;
 pub use phase::{DartsCost, DartsOutcome, EpochRecord, RelaxedSearch, row_softmax};
@@ -79,9 +85,11 @@ impl Search for DartsSearch {
                 d
             }
             None => {
-                let phase = self
-                    .phase
-                    .run(self.ctx.strategy_seed, &mut |m| observer.on_message(m))?;
+                let phase =
+                    self.phase
+                        .run_journaled(self.ctx.strategy_seed, journal, &mut |m| {
+                            observer.on_message(m)
+                        })?;
                 observer.on_message(&format!(
                     "darts: search phase done in {:.1} s: {} weight steps, {} architecture \
                      steps; derived {}",

@@ -2,10 +2,12 @@
 //! turn, one step each per minibatch (first order), then the derived architecture.
 
 use super::adam::Adam;
+use super::checkpoint::PHASE_KEY;
 use super::config::{DartsConfig, NAME};
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Tensor, TensorData};
+use nas_core::journal::{Journal, NullJournal};
 use nas_core::registry::ConfigError;
 use nas_core::rng::derive_seed;
 use nas_core::search::SearchError;
@@ -62,6 +64,24 @@ pub struct DartsOutcome {
     pub cost: DartsCost,
 }
 
+/// The search phase at an epoch boundary: everything the next epoch reads, and what the
+/// journal's blob [`PHASE_KEY`] holds.
+#[derive(Debug)]
+pub(crate) struct PhaseState {
+    /// Epochs done.
+    pub(crate) epoch: u32,
+    /// The supernet's weights on the autodiff device, and their SGD state.
+    pub(crate) weights: Box<dyn RelaxedWeights>,
+    pub(crate) alpha: Vec<f32>,
+    pub(crate) adam: Adam,
+    /// The data order (training batches and each epoch's validation order).
+    pub(crate) rng: Rng,
+    /// The training images the weights see, in the order of the last epoch.
+    pub(crate) subset: Vec<usize>,
+    pub(crate) trajectory: Vec<EpochRecord>,
+    pub(crate) cost: DartsCost,
+}
+
 /// The search phase, built and checked: the data loaded, the backend found.
 #[derive(Debug)]
 pub struct RelaxedSearch {
@@ -102,108 +122,178 @@ impl RelaxedSearch {
     /// [`SearchError::Fatal`] when a loss stops being finite or the architecture weights
     /// derive no architecture of the space.
     pub fn run(&self, seed: u64, log: &mut dyn FnMut(&str)) -> Result<DartsOutcome, SearchError> {
+        self.run_journaled(seed, &mut NullJournal, log)
+    }
+
+    /// Runs the search phase from `seed`, saving its whole state in `journal` (the blob
+    /// [`PHASE_KEY`]) after each epoch and, when the journal already holds one, continuing
+    /// from it: the outcome equals an uninterrupted run's to the bit, except the wall time.
+    ///
+    /// # Errors
+    /// As [`run`](Self::run); [`SearchError::Resume`] for a saved state that is damaged or
+    /// was written by another config or seed; the journal's own errors.
+    pub fn run_journaled(
+        &self,
+        seed: u64,
+        journal: &mut dyn Journal,
+        log: &mut dyn FnMut(&str),
+    ) -> Result<DartsOutcome, SearchError> {
         let started = Instant::now();
-        let c = &self.config;
-        let device = self.data.device.clone().autodiff();
-        let shape = self.relaxed.alpha_shape(self.space.as_ref());
-        let mut weights: Box<dyn RelaxedWeights> = self.relaxed.relaxed_weights(
+        let mut state = match journal.load_blob(PHASE_KEY)? {
+            Some(bytes) => {
+                let state = self.decode(seed, &bytes)?;
+                log(&format!(
+                    "{NAME}: resumed the search phase at epoch {} of {} (its state after that \
+                     epoch, from the journal)",
+                    state.epoch, self.config.epochs
+                ));
+                state
+            }
+            None => self.start(seed),
+        };
+        let wall_before = state.cost.wall_seconds;
+        while state.epoch < self.config.epochs {
+            self.epoch(&mut state, log)?;
+            state.cost.wall_seconds = wall_before + started.elapsed().as_secs_f64();
+            journal.save_blob(PHASE_KEY, &self.encode(seed, &state)?)?;
+        }
+        Ok(DartsOutcome {
+            genotype: self.derive(&state.alpha)?,
+            shape: self.shape(),
+            candidates: self.relaxed.candidate_names(self.space.as_ref()),
+            alpha: state.alpha,
+            trajectory: state.trajectory,
+            cost: state.cost,
+        })
+    }
+
+    /// `[choices, candidates]` of the architecture weights.
+    pub(crate) fn shape(&self) -> [usize; 2] {
+        self.relaxed.alpha_shape(self.space.as_ref())
+    }
+
+    /// The supernet's weights as `seed` initializes them, on the autodiff device, with an
+    /// SGD that has no velocity yet.
+    pub(crate) fn fresh_weights(&self, seed: u64) -> Box<dyn RelaxedWeights> {
+        self.relaxed.relaxed_weights(
             &self.data.spec,
-            &device,
+            &self.data.device.clone().autodiff(),
             derive_seed(seed, INIT_SEED),
-            c.momentum,
-            c.weight_decay,
-        );
+            self.config.momentum,
+            self.config.weight_decay,
+        )
+    }
+
+    /// The training images the weights see: how many of them.
+    pub(crate) fn subset_len(&self) -> usize {
+        let n = self.data.splits.train.len();
+        ((n as f64 * self.config.data_fraction).round() as usize).max(1)
+    }
+
+    /// The state before the first epoch.
+    fn start(&self, seed: u64) -> PhaseState {
+        let c = &self.config;
+        let [rows, cols] = self.shape();
         // DARTS starts alpha at 1e-3 times standard normal draws: near-uniform mixing.
         let mut alpha_rng = Rng::new(derive_seed(seed, ALPHA_SEED));
-        let mut alpha: Vec<f32> = (0..shape[0] * shape[1])
+        let alpha: Vec<f32> = (0..rows * cols)
             .map(|_| (1e-3 * alpha_rng.normal()) as f32)
             .collect();
-        let mut adam = Adam::new(alpha.len(), c.arch_learning_rate, c.arch_weight_decay);
         let mut rng = Rng::new(derive_seed(seed, DATA_SEED));
-        let (train, valid) = (&self.data.splits.train, &self.data.splits.valid);
-        let mut subset: Vec<usize> = (0..train.len()).collect();
+        let mut subset: Vec<usize> = (0..self.data.splits.train.len()).collect();
         rng.shuffle(&mut subset);
-        subset.truncate(((train.len() as f64 * c.data_fraction).round() as usize).max(1));
-        let mut valid_order: Vec<usize> = (0..valid.len()).collect();
+        subset.truncate(self.subset_len());
+        PhaseState {
+            epoch: 0,
+            weights: self.fresh_weights(seed),
+            adam: Adam::new(alpha.len(), c.arch_learning_rate, c.arch_weight_decay),
+            alpha,
+            rng,
+            subset,
+            trajectory: Vec::with_capacity(c.epochs as usize),
+            cost: DartsCost::default(),
+        }
+    }
+
+    /// Epoch `state.epoch + 1`: per training minibatch, (a) an Adam step on alpha from a
+    /// validation batch, then (b) an SGD step on the weights with alpha fixed. `log` gets
+    /// one line.
+    fn epoch(&self, state: &mut PhaseState, log: &mut dyn FnMut(&str)) -> Result<(), SearchError> {
+        let c = &self.config;
+        let device = self.data.device.clone().autodiff();
+        let shape = self.shape();
+        let (train, valid) = (&self.data.splits.train, &self.data.splits.valid);
         let loss_fn = CrossEntropyLossConfig::new().init(&device);
-        let total_steps = subset.len().div_ceil(c.batch_size) * c.epochs as usize;
-        let mut cost = DartsCost::default();
-        let mut trajectory = Vec::with_capacity(c.epochs as usize);
-        let diverged = |what: &str, value: f32, epoch: u32| {
+        let total_steps = state.subset.len().div_ceil(c.batch_size) * c.epochs as usize;
+        let epoch = state.epoch + 1;
+        let diverged = |what: &str, value: f32| {
             SearchError::Fatal(format!(
                 "{NAME}: the {what} loss diverged ({value}) at epoch {epoch}"
             ))
         };
-        for epoch in 1..=c.epochs {
-            rng.shuffle(&mut subset);
-            rng.shuffle(&mut valid_order);
-            let mut valid_batches = valid_order.chunks(c.batch_size).cycle();
-            let (mut train_loss, mut correct, mut seen) = (0f64, 0i64, 0usize);
-            for chunk in subset.chunks(c.batch_size) {
-                // (a) The architecture weights, on a validation batch (first order).
-                let valid_chunk = valid_batches.next().unwrap_or(&[]);
-                let a = alpha_tensor(&alpha, shape, &device).require_grad();
-                let (x, y) = batch(valid, valid_chunk, &device);
-                let logits = weights.forward(x, &softmax(a.clone(), 1));
-                let predicted = logits.clone().argmax(1).reshape([valid_chunk.len()]);
-                correct += predicted.equal(y.clone()).int().sum().into_scalar::<i64>();
-                seen += valid_chunk.len();
-                let loss = loss_fn.forward(logits, y);
-                let value: f32 = loss.clone().into_scalar();
-                if !value.is_finite() {
-                    return Err(diverged("validation", value, epoch));
-                }
-                let grads = loss.backward();
-                let grad = a
-                    .grad(&grads)
-                    .and_then(|g| g.into_data().try_to_vec::<f32>().ok())
-                    .ok_or_else(|| {
-                        SearchError::Fatal(format!(
-                            "{NAME}: the architecture weights got no gradient"
-                        ))
-                    })?;
-                adam.step(&mut alpha, &grad);
-                cost.arch_steps += 1;
-                // (b) The supernet's weights, on a training batch, alpha held fixed.
-                let mix = softmax(alpha_tensor(&alpha, shape, &device), 1);
-                let (x, y) = batch(train, chunk, &device);
-                let loss = loss_fn.forward(weights.forward(x, &mix), y);
-                let value: f32 = loss.clone().into_scalar();
-                if !value.is_finite() {
-                    return Err(diverged("training", value, epoch));
-                }
-                train_loss += value as f64 * chunk.len() as f64;
-                let lr = cosine(c.learning_rate, cost.weight_steps as usize, total_steps);
-                weights.step(loss, lr);
-                cost.weight_steps += 1;
+        state.rng.shuffle(&mut state.subset);
+        let mut valid_order: Vec<usize> = (0..valid.len()).collect();
+        state.rng.shuffle(&mut valid_order);
+        let mut valid_batches = valid_order.chunks(c.batch_size).cycle();
+        let (mut train_loss, mut correct, mut seen) = (0f64, 0i64, 0usize);
+        for chunk in state.subset.chunks(c.batch_size) {
+            // (a) The architecture weights, on a validation batch (first order).
+            let valid_chunk = valid_batches.next().unwrap_or(&[]);
+            let a = alpha_tensor(&state.alpha, shape, &device).require_grad();
+            let (x, y) = batch(valid, valid_chunk, &device);
+            let logits = state.weights.forward(x, &softmax(a.clone(), 1));
+            let predicted = logits.clone().argmax(1).reshape([valid_chunk.len()]);
+            correct += predicted.equal(y.clone()).int().sum().into_scalar::<i64>();
+            seen += valid_chunk.len();
+            let loss = loss_fn.forward(logits, y);
+            let value: f32 = loss.clone().into_scalar();
+            if !value.is_finite() {
+                return Err(diverged("validation", value));
             }
-            let derived = self.derive(&alpha)?;
-            let record = EpochRecord {
-                epoch,
-                probabilities: row_softmax(&alpha, shape[1]),
-                train_loss: train_loss / subset.len() as f64,
-                valid_acc: 100.0 * correct as f64 / seen.max(1) as f64,
-                derived,
-            };
-            log(&format!(
-                "{NAME}: epoch {epoch}/{}: training loss {:.3}, supernet validation accuracy \
-                 {:.1}%, derived {}",
-                c.epochs,
-                record.train_loss,
-                record.valid_acc,
-                self.space.render(&record.derived)
-            ));
-            trajectory.push(record);
+            let grads = loss.backward();
+            let grad = a
+                .grad(&grads)
+                .and_then(|g| g.into_data().try_to_vec::<f32>().ok())
+                .ok_or_else(|| {
+                    SearchError::Fatal(format!("{NAME}: the architecture weights got no gradient"))
+                })?;
+            state.adam.step(&mut state.alpha, &grad);
+            state.cost.arch_steps += 1;
+            // (b) The supernet's weights, on a training batch, alpha held fixed.
+            let mix = softmax(alpha_tensor(&state.alpha, shape, &device), 1);
+            let (x, y) = batch(train, chunk, &device);
+            let loss = loss_fn.forward(state.weights.forward(x, &mix), y);
+            let value: f32 = loss.clone().into_scalar();
+            if !value.is_finite() {
+                return Err(diverged("training", value));
+            }
+            train_loss += value as f64 * chunk.len() as f64;
+            let lr = cosine(
+                c.learning_rate,
+                state.cost.weight_steps as usize,
+                total_steps,
+            );
+            state.weights.step(loss, lr);
+            state.cost.weight_steps += 1;
         }
-        cost.wall_seconds = started.elapsed().as_secs_f64();
-        Ok(DartsOutcome {
-            genotype: self.derive(&alpha)?,
-            shape,
-            candidates: self.relaxed.candidate_names(self.space.as_ref()),
-            alpha,
-            trajectory,
-            cost,
-        })
+        let record = EpochRecord {
+            epoch,
+            probabilities: row_softmax(&state.alpha, shape[1]),
+            train_loss: train_loss / state.subset.len() as f64,
+            valid_acc: 100.0 * correct as f64 / seen.max(1) as f64,
+            derived: self.derive(&state.alpha)?,
+        };
+        log(&format!(
+            "{NAME}: epoch {epoch}/{}: training loss {:.3}, supernet validation accuracy \
+             {:.1}%, derived {}",
+            c.epochs,
+            record.train_loss,
+            record.valid_acc,
+            self.space.render(&record.derived)
+        ));
+        state.trajectory.push(record);
+        state.epoch = epoch;
+        Ok(())
     }
 
     fn derive(&self, alpha: &[f32]) -> Result<Genotype, SearchError> {

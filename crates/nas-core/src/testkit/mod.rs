@@ -33,6 +33,7 @@
 
 mod checks;
 mod driver;
+pub mod journals;
 #[cfg(test)]
 mod tests;
 mod toy;

@@ -1,5 +1,5 @@
-//! DARTS on the embedded digits: the search phase, the architecture gradient against
-//! finite differences, and an experiment's final evaluation and resume.
+//! DARTS on the embedded digits: the search phase and its checkpoints, the architecture
+//! gradient against finite differences, and an experiment's final evaluation and resume.
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
@@ -10,4 +10,5 @@ use nas_eval as _;
 use nas_space as _;
 
 mod gradient;
+mod resume;
 mod search;

@@ -2,7 +2,7 @@
 //! through `nas_nn::register_supernet!`, is searched by the same phase that searches NB201.
 
 use burn::module::Module;
-use burn::nn::{Linear, LinearConfig};
+use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 use nas_core::{Decision, Genotype, SearchSpace, SpaceError};
@@ -60,10 +60,17 @@ impl SupernetBuilder for TwoLayersBuilder {
 
     fn build(&self, spec: &NetSpec, device: &Device, seed: u64) -> TwoLayersSupernet {
         let [c, h, w] = spec.task.input;
+        // Zeros, then every weight matrix from the seed (biases stay zero): burn's own
+        // initializer draws from a process-wide generator.
+        let linear = |i, o| {
+            LinearConfig::new(i, o)
+                .with_initializer(Initializer::Zeros)
+                .init(device)
+        };
         let candidates = (0..6)
-            .map(|i| LinearConfig::new(if i < 3 { c * h * w } else { HIDDEN }, HIDDEN).init(device))
+            .map(|i| linear(if i < 3 { c * h * w } else { HIDDEN }, HIDDEN))
             .collect();
-        let head = LinearConfig::new(HIDDEN, spec.task.classes).init(device);
+        let head = linear(HIDDEN, spec.task.classes);
         TwoLayersSupernet { candidates, head }.map(&mut nas_nn::init::SeededInit {
             rng: nas_core::Rng::new(seed),
         })

@@ -3,15 +3,14 @@
 //! foreign state is a clear error, not a panic.
 
 use nas_core::config::ExperimentConfig;
-use nas_core::journal::{Journal, JournalError};
 use nas_core::search::{Observer, SearchError};
-use nas_core::strategy::StrategyError;
-use nas_core::{Experiment, SearchSpace, Trial, TrialResult};
+use nas_core::testkit::journals::{Blobs, KilledAfter};
+use nas_core::{Experiment, SearchSpace};
 use nas_enas::{EnasConfig, PHASE_KEY, PhaseOutcome, SupernetSearch, TrainedSupernet};
 use nas_space::Nb201Space;
 use nas_storage_sqlite::SqliteJournal;
 use serde_json::json;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Three short epochs on a quarter of the digits.
@@ -23,75 +22,6 @@ fn tiny() -> EnasConfig {
         derive_samples: 8,
         derive_images: 128,
         ..EnasConfig::default()
-    }
-}
-
-/// A journal in memory: blobs only.
-#[derive(Default)]
-struct Blobs(HashMap<String, Vec<u8>>);
-
-impl Journal for Blobs {
-    fn asked(&mut self, _: &Trial) -> Result<(), JournalError> {
-        Ok(())
-    }
-    fn finished(&mut self, _: &TrialResult) -> Result<(), JournalError> {
-        Ok(())
-    }
-    fn wants_flush(&self) -> bool {
-        false
-    }
-    fn flush(
-        &mut self,
-        _: &mut dyn FnMut() -> Result<serde_json::Value, StrategyError>,
-    ) -> Result<(), JournalError> {
-        Ok(())
-    }
-    fn save_blob(&mut self, key: &str, bytes: &[u8]) -> Result<(), JournalError> {
-        self.0.insert(key.to_string(), bytes.to_vec());
-        Ok(())
-    }
-    fn load_blob(&mut self, key: &str) -> Result<Option<Vec<u8>>, JournalError> {
-        Ok(self.0.get(key).cloned())
-    }
-}
-
-/// The kill: forwards everything to `inner`, and fails right after the `after`-th blob is
-/// saved, as a process killed at that moment would leave the journal.
-struct KilledAfter<'a> {
-    inner: &'a mut dyn Journal,
-    after: usize,
-    saved: usize,
-}
-
-impl Journal for KilledAfter<'_> {
-    fn asked(&mut self, t: &Trial) -> Result<(), JournalError> {
-        self.inner.asked(t)
-    }
-    fn finished(&mut self, r: &TrialResult) -> Result<(), JournalError> {
-        self.inner.finished(r)
-    }
-    fn wants_flush(&self) -> bool {
-        self.inner.wants_flush()
-    }
-    fn flush(
-        &mut self,
-        c: &mut dyn FnMut() -> Result<serde_json::Value, StrategyError>,
-    ) -> Result<(), JournalError> {
-        self.inner.flush(c)
-    }
-    fn save_blob(&mut self, key: &str, bytes: &[u8]) -> Result<(), JournalError> {
-        self.inner.save_blob(key, bytes)?;
-        self.saved += 1;
-        if self.saved == self.after {
-            return Err(JournalError::Invalid {
-                location: "test".into(),
-                reason: format!("killed after blob {}", self.saved),
-            });
-        }
-        Ok(())
-    }
-    fn load_blob(&mut self, key: &str) -> Result<Option<Vec<u8>>, JournalError> {
-        self.inner.load_blob(key)
     }
 }
 
