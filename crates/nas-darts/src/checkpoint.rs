@@ -8,7 +8,6 @@
 //! exactly (shortest round-trip form); every loss in it was checked finite.
 
 use super::adam::Adam;
-use super::config::NAME;
 use super::phase::{DartsCost, EpochRecord, PhaseState, RelaxedSearch};
 use nas_core::search::SearchError;
 use nas_core::strategy::{from_checkpoint, to_checkpoint};
@@ -32,24 +31,26 @@ struct Header {
     alpha: Vec<f32>,
     adam: Adam,
     rng: Rng,
+    noise: Rng,
     subset: Vec<usize>,
     trajectory: Vec<EpochRecord>,
     cost: DartsCost,
 }
 
-fn corrupt(why: impl std::fmt::Display) -> SearchError {
-    SearchError::Resume(format!(
-        "{NAME}: the search-phase state in the journal (blob `{PHASE_KEY}`) {why}"
-    ))
-}
-
 impl RelaxedSearch {
+    fn corrupt(&self, why: impl std::fmt::Display) -> SearchError {
+        SearchError::Resume(format!(
+            "{}: the search-phase state in the journal (blob `{PHASE_KEY}`) {why}",
+            self.name
+        ))
+    }
+
     /// `state` as the bytes [`decode`](Self::decode) reads back.
     pub(crate) fn encode(&self, seed: u64, state: &PhaseState) -> Result<Vec<u8>, SearchError> {
         let fail = |what: &str, e: &dyn std::fmt::Display| {
             SearchError::Fatal(format!(
-                "{NAME}: cannot save the search phase after epoch {}: {what}: {e}",
-                state.epoch
+                "{}: cannot save the search phase after epoch {}: {what}: {e}",
+                self.name, state.epoch
             ))
         };
         let header = Header {
@@ -59,6 +60,7 @@ impl RelaxedSearch {
             alpha: state.alpha.clone(),
             adam: state.adam.clone(),
             rng: state.rng.clone(),
+            noise: state.noise.clone(),
             subset: state.subset.clone(),
             trajectory: state.trajectory.clone(),
             cost: state.cost.clone(),
@@ -87,18 +89,20 @@ impl RelaxedSearch {
     /// by another config or seed, or whose parts do not fit this search (named).
     pub(crate) fn decode(&self, seed: u64, bytes: &[u8]) -> Result<PhaseState, SearchError> {
         let [header, weights, velocity] =
-            nas_nn::blob::open::<3>(MAGIC, "a DARTS search-phase state", bytes).map_err(corrupt)?;
+            nas_nn::blob::open::<3>(MAGIC, "a DARTS search-phase state", bytes)
+                .map_err(|e| self.corrupt(e))?;
         let header = self.header(seed, header)?;
         let mut state_weights = self.fresh_weights(seed);
         state_weights
             .load(weights, velocity)
-            .map_err(|e| corrupt(format!("holds {e}")))?;
+            .map_err(|e| self.corrupt(format!("holds {e}")))?;
         Ok(PhaseState {
             epoch: header.epoch,
             weights: state_weights,
             alpha: header.alpha,
             adam: header.adam,
             rng: header.rng,
+            noise: header.noise,
             subset: header.subset,
             trajectory: header.trajectory,
             cost: header.cost,
@@ -107,16 +111,16 @@ impl RelaxedSearch {
 
     /// The header, checked against this search: config, seed, epochs, shapes, data order.
     fn header(&self, seed: u64, bytes: &[u8]) -> Result<Header, SearchError> {
-        let text =
-            std::str::from_utf8(bytes).map_err(|_| corrupt("has a header that is not UTF-8"))?;
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| self.corrupt("has a header that is not UTF-8"))?;
         let value: Checkpoint = text
             .parse()
-            .map_err(|e| corrupt(format!("has a header that is not JSON: {e}")))?;
+            .map_err(|e| self.corrupt(format!("has a header that is not JSON: {e}")))?;
         let header: Header = from_checkpoint(value)
-            .map_err(|e| corrupt(format!("has a header of another shape: {e}")))?;
-        let config = to_checkpoint(&self.config).map_err(|e| corrupt(e.to_string()))?;
+            .map_err(|e| self.corrupt(format!("has a header of another shape: {e}")))?;
+        let config = to_checkpoint(&self.config).map_err(|e| self.corrupt(e.to_string()))?;
         if header.config != config || header.seed != seed {
-            return Err(corrupt(
+            return Err(self.corrupt(
                 "was written by another search (its config or seed differs); delete the \
                  journal to start over",
             ));
@@ -125,7 +129,7 @@ impl RelaxedSearch {
             || header.epoch > self.config.epochs
             || header.trajectory.len() != header.epoch as usize
         {
-            return Err(corrupt(format!(
+            return Err(self.corrupt(format!(
                 "is at epoch {} (with {} epoch records) of a search of {} epochs",
                 header.epoch,
                 header.trajectory.len(),
@@ -135,14 +139,14 @@ impl RelaxedSearch {
         let [rows, cols] = self.shape();
         let n = rows * cols;
         if header.alpha.len() != n || header.adam.m.len() != n || header.adam.v.len() != n {
-            return Err(corrupt(format!(
+            return Err(self.corrupt(format!(
                 "holds {} architecture weights, this space has {n} ({rows} x {cols})",
                 header.alpha.len()
             )));
         }
         let train = self.data.splits.train.len();
         if header.subset.len() != self.subset_len() || header.subset.iter().any(|&i| i >= train) {
-            return Err(corrupt(
+            return Err(self.corrupt(
                 "holds a data order that does not fit the training split (another data set?)",
             ));
         }

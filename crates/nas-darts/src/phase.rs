@@ -3,9 +3,9 @@
 
 use super::adam::Adam;
 use super::checkpoint::PHASE_KEY;
-use super::config::{DartsConfig, NAME};
+use super::config::{DartsConfig, Relaxation};
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::tensor::activation::softmax;
+use burn::tensor::activation::{log_softmax, softmax};
 use burn::tensor::{Device, Tensor, TensorData};
 use nas_core::journal::{Journal, NullJournal};
 use nas_core::registry::ConfigError;
@@ -21,6 +21,7 @@ use std::time::Instant;
 const INIT_SEED: u64 = 1;
 const DATA_SEED: u64 = 2;
 const ALPHA_SEED: u64 = 3;
+const NOISE_SEED: u64 = 4;
 
 /// One epoch of the search phase, as the trade-off report plots it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,6 +35,8 @@ pub struct EpochRecord {
     /// Accuracy (%) of the mixed supernet on the validation batches of the epoch's
     /// architecture steps, each taken before its step.
     pub valid_acc: f64,
+    /// GDAS's Gumbel-softmax temperature in the epoch; `None` for softmax mixing.
+    pub temperature: Option<f64>,
     /// The architecture the weights chose at the end of the epoch.
     pub derived: Genotype,
 }
@@ -76,6 +79,9 @@ pub(crate) struct PhaseState {
     pub(crate) adam: Adam,
     /// The data order (training batches and each epoch's validation order).
     pub(crate) rng: Rng,
+    /// GDAS's Gumbel noise (its own stream, so the data order is the same for every
+    /// relaxation).
+    pub(crate) noise: Rng,
     /// The training images the weights see, in the order of the last epoch.
     pub(crate) subset: Vec<usize>,
     pub(crate) trajectory: Vec<EpochRecord>,
@@ -85,6 +91,8 @@ pub(crate) struct PhaseState {
 /// The search phase, built and checked: the data loaded, the backend found.
 #[derive(Debug)]
 pub struct RelaxedSearch {
+    /// The registered name of the method (`darts`, `beta-darts`, `gdas`).
+    pub name: &'static str,
     pub config: DartsConfig,
     pub space: Arc<dyn SearchSpace>,
     /// The relaxed supernet the space registers.
@@ -97,18 +105,23 @@ impl RelaxedSearch {
     /// # Errors
     /// A config out of range, a space without a relaxed supernet, a missing backend or
     /// data set, data the supernet cannot take.
-    pub fn new(config: &DartsConfig, space: Arc<dyn SearchSpace>) -> Result<Self, ConfigError> {
-        config.check()?;
+    pub fn new(
+        name: &'static str,
+        config: &DartsConfig,
+        space: Arc<dyn SearchSpace>,
+    ) -> Result<Self, ConfigError> {
+        config.check(name)?;
         let relaxed =
-            nas_nn::relaxed_of(space.name()).map_err(|e| ConfigError(format!("{NAME}: {e}")))?;
+            nas_nn::relaxed_of(space.name()).map_err(|e| ConfigError(format!("{name}: {e}")))?;
         let data = OneShotData::load(
-            NAME,
+            name,
             &config.backend,
             &config.data,
             [config.channels, config.cells_per_stage],
             &|task| relaxed.check_task(task),
         )?;
         Ok(RelaxedSearch {
+            name,
             config: config.clone(),
             space,
             relaxed,
@@ -143,9 +156,9 @@ impl RelaxedSearch {
             Some(bytes) => {
                 let state = self.decode(seed, &bytes)?;
                 log(&format!(
-                    "{NAME}: resumed the search phase at epoch {} of {} (its state after that \
+                    "{}: resumed the search phase at epoch {} of {} (its state after that \
                      epoch, from the journal)",
-                    state.epoch, self.config.epochs
+                    self.name, state.epoch, self.config.epochs
                 ));
                 state
             }
@@ -209,83 +222,67 @@ impl RelaxedSearch {
             adam: Adam::new(alpha.len(), c.arch_learning_rate, c.arch_weight_decay),
             alpha,
             rng,
+            noise: Rng::new(derive_seed(seed, NOISE_SEED)),
             subset,
             trajectory: Vec::with_capacity(c.epochs as usize),
             cost: DartsCost::default(),
         }
     }
 
-    /// Epoch `state.epoch + 1`: per training minibatch, (a) an Adam step on alpha from a
-    /// validation batch, then (b) an SGD step on the weights with alpha fixed. `log` gets
-    /// one line.
+    /// Epoch `state.epoch + 1`: per training minibatch, an Adam step on alpha from a
+    /// validation batch and an SGD step on the weights from the training batch with alpha
+    /// fixed (DARTS takes alpha's first, GDAS the weights'). `log` gets one line.
     fn epoch(&self, state: &mut PhaseState, log: &mut dyn FnMut(&str)) -> Result<(), SearchError> {
         let c = &self.config;
-        let device = self.data.device.clone().autodiff();
-        let shape = self.shape();
-        let (train, valid) = (&self.data.splits.train, &self.data.splits.valid);
-        let loss_fn = CrossEntropyLossConfig::new().init(&device);
-        let total_steps = state.subset.len().div_ceil(c.batch_size) * c.epochs as usize;
         let epoch = state.epoch + 1;
-        let diverged = |what: &str, value: f32| {
-            SearchError::Fatal(format!(
-                "{NAME}: the {what} loss diverged ({value}) at epoch {epoch}"
-            ))
+        let valid = &self.data.splits.valid;
+        let progress = if c.epochs > 1 {
+            (epoch - 1) as f64 / (c.epochs - 1) as f64
+        } else {
+            0.0
+        };
+        let step = Step {
+            epoch,
+            temperature: match c.relaxation {
+                Relaxation::Softmax => None,
+                Relaxation::Gumbel { tau_max, tau_min } => {
+                    Some(tau_max * (1.0 - progress) + tau_min * progress)
+                }
+            },
+            beta: c.beta_decay * epoch as f64 / c.epochs as f64,
+            total_steps: state.subset.len().div_ceil(c.batch_size) * c.epochs as usize,
         };
         state.rng.shuffle(&mut state.subset);
         let mut valid_order: Vec<usize> = (0..valid.len()).collect();
         state.rng.shuffle(&mut valid_order);
         let mut valid_batches = valid_order.chunks(c.batch_size).cycle();
-        let (mut train_loss, mut correct, mut seen) = (0f64, 0i64, 0usize);
-        for chunk in state.subset.chunks(c.batch_size) {
-            // (a) The architecture weights, on a validation batch (first order).
+        let subset = std::mem::take(&mut state.subset);
+        let (mut train_loss, mut correct, mut seen) = (0f64, 0usize, 0usize);
+        for chunk in subset.chunks(c.batch_size) {
             let valid_chunk = valid_batches.next().unwrap_or(&[]);
-            let a = alpha_tensor(&state.alpha, shape, &device).require_grad();
-            let (x, y) = batch(valid, valid_chunk, &device);
-            let logits = state.weights.forward(x, &softmax(a.clone(), 1));
-            let predicted = logits.clone().argmax(1).reshape([valid_chunk.len()]);
-            correct += predicted.equal(y.clone()).int().sum().into_scalar::<i64>();
+            let weights_first = step.temperature.is_some();
+            if weights_first {
+                train_loss += self.weight_step(state, chunk, &step)?;
+            }
+            correct += self.arch_step(state, valid_chunk, &step)?;
             seen += valid_chunk.len();
-            let loss = loss_fn.forward(logits, y);
-            let value: f32 = loss.clone().into_scalar();
-            if !value.is_finite() {
-                return Err(diverged("validation", value));
+            if !weights_first {
+                train_loss += self.weight_step(state, chunk, &step)?;
             }
-            let grads = loss.backward();
-            let grad = a
-                .grad(&grads)
-                .and_then(|g| g.into_data().try_to_vec::<f32>().ok())
-                .ok_or_else(|| {
-                    SearchError::Fatal(format!("{NAME}: the architecture weights got no gradient"))
-                })?;
-            state.adam.step(&mut state.alpha, &grad);
-            state.cost.arch_steps += 1;
-            // (b) The supernet's weights, on a training batch, alpha held fixed.
-            let mix = softmax(alpha_tensor(&state.alpha, shape, &device), 1);
-            let (x, y) = batch(train, chunk, &device);
-            let loss = loss_fn.forward(state.weights.forward(x, &mix), y);
-            let value: f32 = loss.clone().into_scalar();
-            if !value.is_finite() {
-                return Err(diverged("training", value));
-            }
-            train_loss += value as f64 * chunk.len() as f64;
-            let lr = cosine(
-                c.learning_rate,
-                state.cost.weight_steps as usize,
-                total_steps,
-            );
-            state.weights.step(loss, lr);
-            state.cost.weight_steps += 1;
         }
+        state.subset = subset;
         let record = EpochRecord {
             epoch,
-            probabilities: row_softmax(&state.alpha, shape[1]),
+            probabilities: row_softmax(&state.alpha, self.shape()[1]),
             train_loss: train_loss / state.subset.len() as f64,
             valid_acc: 100.0 * correct as f64 / seen.max(1) as f64,
+            temperature: step.temperature,
             derived: self.derive(&state.alpha)?,
         };
         log(&format!(
-            "{NAME}: epoch {epoch}/{}: training loss {:.3}, supernet validation accuracy \
+            "{}: epoch {epoch}/{}: training loss {:.3}, supernet validation accuracy \
              {:.1}%, derived {}",
+            self.name,
             c.epochs,
             record.train_loss,
             record.valid_acc,
@@ -296,10 +293,153 @@ impl RelaxedSearch {
         Ok(())
     }
 
+    /// An Adam step on alpha from the validation images `indices` (plus the Beta-Decay
+    /// term's gradient); the number of them the supernet classified right before it.
+    fn arch_step(
+        &self,
+        state: &mut PhaseState,
+        indices: &[usize],
+        step: &Step,
+    ) -> Result<usize, SearchError> {
+        let device = self.data.device.clone().autodiff();
+        let a = alpha_tensor(&state.alpha, self.shape(), &device).require_grad();
+        let mix = self.mix(a.clone(), &state.alpha, step, &mut state.noise);
+        let (x, y) = batch(&self.data.splits.valid, indices, &device);
+        let logits = mix.forward(state.weights.as_ref(), x);
+        let predicted = logits.clone().argmax(1).reshape([indices.len()]);
+        let correct = predicted.equal(y.clone()).int().sum().into_scalar::<i64>();
+        let loss = CrossEntropyLossConfig::new()
+            .init(&device)
+            .forward(logits, y);
+        let value: f32 = loss.clone().into_scalar();
+        if !value.is_finite() {
+            return Err(self.diverged("validation", value, step.epoch));
+        }
+        let grads = loss.backward();
+        let mut grad = a
+            .grad(&grads)
+            .and_then(|g| g.into_data().try_to_vec::<f32>().ok())
+            .ok_or_else(|| {
+                SearchError::Fatal(format!(
+                    "{}: the architecture weights got no gradient",
+                    self.name
+                ))
+            })?;
+        if step.beta > 0.0 {
+            // d/d(alpha) of beta * mean over rows of logsumexp(row) = beta * softmax / rows.
+            let [rows, cols] = self.shape();
+            let scale = (step.beta / rows as f64) as f32;
+            for (g, p) in grad.iter_mut().zip(row_softmax(&state.alpha, cols)) {
+                *g += scale * p;
+            }
+        }
+        state.adam.step(&mut state.alpha, &grad);
+        state.cost.arch_steps += 1;
+        Ok(correct.max(0) as usize)
+    }
+
+    /// An SGD step on the supernet's weights from the training images `indices`, alpha
+    /// fixed; the batch's summed loss.
+    fn weight_step(
+        &self,
+        state: &mut PhaseState,
+        indices: &[usize],
+        step: &Step,
+    ) -> Result<f64, SearchError> {
+        let device = self.data.device.clone().autodiff();
+        let a = alpha_tensor(&state.alpha, self.shape(), &device);
+        let mix = self.mix(a, &state.alpha, step, &mut state.noise);
+        let (x, y) = batch(&self.data.splits.train, indices, &device);
+        let loss = CrossEntropyLossConfig::new()
+            .init(&device)
+            .forward(mix.forward(state.weights.as_ref(), x), y);
+        let value: f32 = loss.clone().into_scalar();
+        if !value.is_finite() {
+            return Err(self.diverged("training", value, step.epoch));
+        }
+        let lr = cosine(
+            self.config.learning_rate,
+            state.cost.weight_steps as usize,
+            step.total_steps,
+        );
+        state.weights.step(loss, lr);
+        state.cost.weight_steps += 1;
+        Ok(value as f64 * indices.len() as f64)
+    }
+
+    /// The mixing weights of one forward pass from alpha `a` (whose values are `alpha`):
+    /// its rows' softmax (DARTS), or a Gumbel-softmax draw from `noise`, one-hot in value
+    /// with the soft draw's gradient (GDAS).
+    fn mix(&self, a: Tensor<2>, alpha: &[f32], step: &Step, noise: &mut Rng) -> Mix {
+        let Some(tau) = step.temperature else {
+            return Mix {
+                weights: softmax(a, 1),
+                sampled: None,
+            };
+        };
+        let [rows, cols] = self.shape();
+        let device = a.device();
+        let gumbel: Vec<f32> = (0..rows * cols)
+            .map(|_| -(-(noise.uniform().max(1e-300)).ln()).ln() as f32)
+            .collect();
+        // The argmax of log-softmax plus noise is that of alpha plus noise: the row's
+        // normalization is a constant.
+        let choices: Vec<usize> = (0..rows)
+            .map(|r| {
+                let score = |k: usize| alpha[r * cols + k] + gumbel[r * cols + k];
+                (0..cols).fold(0, |best, k| if score(k) > score(best) { k } else { best })
+            })
+            .collect();
+        let noise_tensor = Tensor::<2>::from_data(TensorData::new(gumbel, [rows, cols]), &device);
+        let probs = softmax((log_softmax(a, 1) + noise_tensor) / tau, 1);
+        let mut one_hot = vec![0f32; rows * cols];
+        for (r, &k) in choices.iter().enumerate() {
+            one_hot[r * cols + k] = 1.0;
+        }
+        let one_hot = Tensor::<2>::from_data(TensorData::new(one_hot, [rows, cols]), &device);
+        Mix {
+            weights: one_hot - probs.clone().detach() + probs,
+            sampled: Some(choices),
+        }
+    }
+
+    fn diverged(&self, what: &str, value: f32, epoch: u32) -> SearchError {
+        SearchError::Fatal(format!(
+            "{}: the {what} loss diverged ({value}) at epoch {epoch}",
+            self.name
+        ))
+    }
+
     fn derive(&self, alpha: &[f32]) -> Result<Genotype, SearchError> {
         self.relaxed
             .derive(self.space.as_ref(), alpha)
-            .map_err(|e| SearchError::Fatal(format!("{NAME}: derivation: {e}")))
+            .map_err(|e| SearchError::Fatal(format!("{}: derivation: {e}", self.name)))
+    }
+}
+
+/// What one epoch's steps share.
+struct Step {
+    epoch: u32,
+    /// GDAS's Gumbel-softmax temperature; `None` for softmax mixing.
+    temperature: Option<f64>,
+    /// The Beta-Decay weight this epoch.
+    beta: f64,
+    /// Weight steps in the whole phase, for the cosine schedule.
+    total_steps: usize,
+}
+
+/// One forward pass's mixing weights, and the sampled candidates where only those run.
+struct Mix {
+    weights: Tensor<2>,
+    sampled: Option<Vec<usize>>,
+}
+
+impl Mix {
+    fn forward(&self, weights: &dyn RelaxedWeights, x: Tensor<4>) -> Tensor<2> {
+        match &self.sampled {
+            None => weights.forward(x, &self.weights),
+            Some(choices) => weights.forward_sampled(x, &self.weights, choices),
+        }
     }
 }
 

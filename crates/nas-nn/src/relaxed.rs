@@ -19,6 +19,12 @@ pub trait RelaxedSupernet: Module + 'static {
     /// (`[choices, candidates]`, each row a distribution).
     fn forward_mixed(&self, x: Tensor<4>, weights: &Tensor<2>) -> Tensor<2>;
 
+    /// Logits with one candidate per choice running, `choices[row]`, scaled by its weight,
+    /// and the row's other weights added as scalars (GDAS): with straight-through weights,
+    /// one-hot in value, the output is the sampled architecture's and the gradient reaches
+    /// every weight.
+    fn forward_sampled(&self, x: Tensor<4>, weights: &Tensor<2>, choices: &[usize]) -> Tensor<2>;
+
     /// Trainable parameters (every candidate op's; running statistics excluded).
     fn trainable_params(&self) -> usize;
 }
@@ -89,6 +95,9 @@ pub trait SpaceRelaxed: Send + Sync + fmt::Debug {
 pub trait RelaxedWeights: Send + fmt::Debug {
     /// Logits with every choice mixed by `weights` (`[choices, candidates]`).
     fn forward(&self, x: Tensor<4>, weights: &Tensor<2>) -> Tensor<2>;
+
+    /// Logits of one sampled candidate per choice ([`RelaxedSupernet::forward_sampled`]).
+    fn forward_sampled(&self, x: Tensor<4>, weights: &Tensor<2>, choices: &[usize]) -> Tensor<2>;
 
     /// One SGD step at learning rate `lr` on the gradients of `loss` with respect to the
     /// supernet's weights (the architecture weights are not touched).
@@ -162,6 +171,10 @@ impl<B: RelaxedBuilder> fmt::Debug for Relaxed<B> {
 impl<B: RelaxedBuilder> RelaxedWeights for Relaxed<B> {
     fn forward(&self, x: Tensor<4>, weights: &Tensor<2>) -> Tensor<2> {
         self.0.net().forward_mixed(x, weights)
+    }
+
+    fn forward_sampled(&self, x: Tensor<4>, weights: &Tensor<2>, choices: &[usize]) -> Tensor<2> {
+        self.0.net().forward_sampled(x, weights, choices)
     }
 
     fn step(&mut self, loss: Tensor<1>, lr: f64) {

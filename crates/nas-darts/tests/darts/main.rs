@@ -12,3 +12,4 @@ use nas_space as _;
 mod gradient;
 mod resume;
 mod search;
+mod variants;

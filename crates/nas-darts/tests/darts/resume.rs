@@ -19,7 +19,7 @@ fn phase(channels: usize) -> RelaxedSearch {
         ..DartsConfig::default()
     };
     let space: Arc<dyn SearchSpace> = Arc::new(Nb201Space::new());
-    RelaxedSearch::new(&config, space).unwrap()
+    RelaxedSearch::new("darts", &config, space).unwrap()
 }
 
 /// Everything but the wall time.

@@ -30,7 +30,7 @@ impl Observer for Messages {
 #[test]
 fn the_search_phase_learns_moves_alpha_and_is_deterministic() {
     let space: Arc<dyn SearchSpace> = Arc::new(Nb201Space::new());
-    let phase = RelaxedSearch::new(&tiny(), Arc::clone(&space)).unwrap();
+    let phase = RelaxedSearch::new("darts", &tiny(), Arc::clone(&space)).unwrap();
     let mut lines = Vec::new();
     let a = phase.run(7, &mut |m| lines.push(m.to_string())).unwrap();
     assert_eq!(lines.len(), 2, "one line per epoch: {lines:?}");

@@ -171,6 +171,14 @@ impl RelaxedSupernet for Nb201Supernet {
     fn forward_mixed(&self, x: Tensor<4>, weights: &Tensor<2>) -> Tensor<2> {
         Nb201Supernet::forward_mixed(self, x, weights)
     }
+    /// `choices` are the six edges' op codes (each below 5).
+    fn forward_sampled(&self, x: Tensor<4>, weights: &Tensor<2>, choices: &[usize]) -> Tensor<2> {
+        let mut ops = [0u32; 6];
+        for (op, &c) in ops.iter_mut().zip(choices) {
+            *op = c.min(OPS.len() - 1) as u32;
+        }
+        Nb201Supernet::forward_sampled(self, x, weights, &ops)
+    }
     fn trainable_params(&self) -> usize {
         Nb201Supernet::trainable_params(self)
     }

@@ -63,6 +63,27 @@ impl MixedEdge {
         let conv_3x3 = self.conv_3x3.forward(x.clone()) * weight(3);
         skip + conv_1x1 + conv_3x3 + avg_pool(&self.pool, x) * weight(4)
     }
+
+    /// GDAS's sampled edge: only op `op` runs, scaled by its weight; every other weight
+    /// of the row `w` is added as a scalar. With straight-through weights (one-hot in
+    /// value) the output is the sampled op's, and the gradient reaches every weight of
+    /// the row, as in GDAS's code (Dong & Yang 2019).
+    fn forward_sampled(&self, x: Tensor<4>, w: Tensor<2>, op: u32) -> Tensor<4> {
+        let weight = |k: usize| w.clone().slice([0..1, k..k + 1]).reshape([1, 1, 1, 1]);
+        let others = (0..5)
+            .filter(|&k| k != op as usize)
+            .map(weight)
+            .reduce(|a, b| a + b);
+        let chosen = match self.forward(x.clone(), op) {
+            Some(y) => y * weight(op as usize),
+            // `none`: zero, whatever its weight (whose gradient is zero too).
+            None => x.zeros_like(),
+        };
+        match others {
+            Some(o) => chosen + o,
+            None => chosen,
+        }
+    }
 }
 
 /// A cell position: one mixed edge per NB201 edge, in [`EDGES`] order.
@@ -94,6 +115,27 @@ impl MixedCell {
         }
         // A cell whose output is cut off computes zero, as in the stand-alone network.
         nodes[3].take().unwrap_or_else(|| x.zeros_like())
+    }
+
+    /// Every edge runs its op of `ops`, as [`MixedEdge::forward_sampled`] weights it.
+    fn forward_sampled(&self, x: Tensor<4>, weights: &Tensor<2>, ops: &[u32; 6]) -> Tensor<4> {
+        let mut nodes: Vec<Tensor<4>> = vec![x];
+        for j in 1..4 {
+            let mut sum: Option<Tensor<4>> = None;
+            for (k, &(from, to)) in EDGES.iter().enumerate() {
+                if to != j {
+                    continue;
+                }
+                let row = weights.clone().slice([k..k + 1, 0..5]);
+                let y = self.edges[k].forward_sampled(nodes[from].clone(), row, ops[k]);
+                sum = Some(match sum {
+                    Some(s) => s + y,
+                    None => y,
+                });
+            }
+            nodes.push(sum.unwrap_or_else(|| nodes[0].zeros_like()));
+        }
+        nodes.swap_remove(3)
     }
 
     /// Every edge mixed by `weights`, `[6, 5]` in [`EDGES`] order: node `j` sums its
@@ -198,6 +240,22 @@ impl Nb201Supernet {
             }
             for cell in &stage.cells {
                 x = cell.forward_mixed(x, weights);
+            }
+        }
+        head(&self.last_bn, &self.classifier, x)
+    }
+
+    /// Logits `[batch, classes]` of the sampled cell `ops`, each edge's op scaled by its
+    /// weight in `weights` and the row's other weights added (GDAS; see
+    /// [`MixedEdge::forward_sampled`]).
+    pub fn forward_sampled(&self, x: Tensor<4>, weights: &Tensor<2>, ops: &[u32; 6]) -> Tensor<2> {
+        let mut x = maybe_bn(&self.stem_bn, conv2d(&self.stem, x));
+        for stage in &self.stages {
+            if let Some(r) = &stage.reduction {
+                x = r.forward(x);
+            }
+            for cell in &stage.cells {
+                x = cell.forward_sampled(x, weights, ops);
             }
         }
         head(&self.last_bn, &self.classifier, x)
