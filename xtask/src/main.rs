@@ -22,7 +22,9 @@ tasks:
                     `kernels`: time of each CPU kernel at the NB201 network's shapes;
                     `baseline --cell CODE`: a searched cell against LeNet-5, same recipe;
                     `enas`: ENAS on NB201 cells with real training (cost, derived
-                    cell, transfer, ranking quality of the shared weights)
+                    cell, transfer, ranking quality of the shared weights);
+                    `oneshot`: DARTS, beta-DARTS, GDAS and ENAS over seeds, the
+                    derived cells' table accuracies and parameter-free share
   tidy              check the rules of ARCHITECTURE.md: dependency edges between
                     crates (cargo metadata), no burn below the tensor-free crates,
                     anyhow only in binaries, every crate documented, seeded randomness
@@ -107,12 +109,12 @@ fn main() -> Result<()> {
             // optimized at opt-level 2: they share the test build instead of compiling
             // burn a second time in release (about 9 minutes here). The time goes to
             // burn's kernels, which that profile optimizes.
-            name @ ("zero-cost" | "train" | "kernels" | "baseline" | "enas") => {
+            name @ ("zero-cost" | "train" | "kernels" | "baseline" | "enas" | "oneshot") => {
                 run_bin(&name.replace('-', "_"), &[], &rest[1..])
             }
             other => {
                 bail!(
-                    "unknown benchmark `{other}`; available: throughput, nb201, zero-cost, train, kernels, baseline, enas"
+                    "unknown benchmark `{other}`; available: throughput, nb201, zero-cost, train, kernels, baseline, enas, oneshot"
                 )
             }
         },
