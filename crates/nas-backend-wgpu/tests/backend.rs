@@ -144,3 +144,90 @@ fn zero_cost_proxies_run_or_are_refused_up_front_on_wgpu() {
         }
     }
 }
+
+/// Every parameter's gradient, flattened in visiting order.
+struct Grads<'a> {
+    grads: &'a burn::tensor::Gradients,
+    values: Vec<f32>,
+}
+
+impl burn::module::ModuleVisitor for Grads<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
+        if let Some(g) = param.val().grad(self.grads) {
+            self.values
+                .extend(g.into_data().try_to_vec::<f32>().unwrap_or_default());
+        }
+    }
+}
+
+/// DARTS's first step on wgpu: the gradients of the mixed NB201 supernet's loss with
+/// respect to alpha and to every weight are the CPU backend's, within tolerance (issue
+/// #15: the supernet trains on any registered backend). ndarray is the CPU side: this
+/// binary links it, not flex.
+#[test]
+fn darts_first_step_gradients_agree_on_wgpu_and_the_cpu() {
+    use burn::module::Module;
+    use burn::tensor::Int;
+    use burn::tensor::activation::softmax;
+    use nas_space::nn::Nb201Supernet;
+
+    let gpu = match device("wgpu") {
+        Ok(d) => d,
+        Err(e) if !adapter_required() => {
+            eprintln!("skipped: {e}");
+            return;
+        }
+        Err(e) => panic!("{e}"),
+    };
+    let net = Nb201NetConfig {
+        channels: 4,
+        cells_per_stage: 1,
+        input: [1, 8, 8],
+        classes: 10,
+    };
+    let input: Vec<f32> = (0..4 * 64)
+        .map(|i| ((i * 37 % 101) as f32 / 50.0) - 1.0)
+        .collect();
+    let alpha: Vec<f32> = (0..30)
+        .map(|i| ((i * 13 % 7) as f32 - 3.0) / 10.0)
+        .collect();
+    let run = |d: &burn::tensor::Device| {
+        let d = d.clone().autodiff();
+        let supernet = Nb201Supernet::new(&net, &d, 42);
+        let a = Tensor::<2>::from_data(TensorData::new(alpha.clone(), [6, 5]), &d).require_grad();
+        let x = Tensor::<4>::from_data(TensorData::new(input.clone(), [4, 1, 8, 8]), &d);
+        let y = Tensor::<1, Int>::from_data(TensorData::new(vec![3i64, 1, 4, 1], [4]), &d);
+        let logits = supernet.forward_mixed(x, &softmax(a.clone(), 1));
+        let loss = burn::nn::loss::CrossEntropyLossConfig::new()
+            .init(&d)
+            .forward(logits, y);
+        let grads = loss.backward();
+        let alpha_grad = a
+            .grad(&grads)
+            .unwrap()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        let mut weights = Grads {
+            grads: &grads,
+            values: Vec::new(),
+        };
+        supernet.visit(&mut weights);
+        (alpha_grad, weights.values)
+    };
+    let (gpu_alpha, gpu_weights) = run(&gpu);
+    let (cpu_alpha, cpu_weights) = run(&device("ndarray").unwrap());
+    assert_eq!(gpu_weights.len(), cpu_weights.len());
+    assert!(!cpu_weights.is_empty());
+    let close = |a: &[f32], b: &[f32], what: &str| {
+        let scale = b.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-6);
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            assert!(
+                (x - y).abs() <= 1e-3 * scale,
+                "{what}[{i}]: wgpu {x}, cpu {y}"
+            );
+        }
+    };
+    close(&gpu_alpha, &cpu_alpha, "alpha gradient");
+    close(&gpu_weights, &cpu_weights, "weight gradient");
+}
