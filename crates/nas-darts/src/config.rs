@@ -55,6 +55,11 @@ pub struct DartsConfig {
     pub arch_learning_rate: f64,
     pub arch_weight_decay: f64,
     pub relaxation: Relaxation,
+    /// 1: alpha's gradient at the current weights (first-order DARTS). 2: at the weights
+    /// unrolled one SGD step on the training batch, less the finite-difference Hessian
+    /// term (second-order DARTS; three more forward and backward passes per step).
+    /// Softmax relaxations only.
+    pub order: u8,
     /// Beta-Decay regularization (Ye et al. 2022, beta-DARTS): its weight on the mean over
     /// choices of `logsumexp` of alpha's row, added to the validation loss, grows linearly
     /// over the epochs to this value (reached at the last epoch). It keeps alpha's rows
@@ -78,6 +83,7 @@ impl Default for DartsConfig {
             arch_learning_rate: 3e-4,
             arch_weight_decay: 1e-3,
             relaxation: Relaxation::Softmax,
+            order: 1,
             beta_decay: 0.0,
         }
     }
@@ -190,6 +196,15 @@ impl DartsConfig {
                 true
             }
         };
+        if !(self.order == 1 || self.order == 2) {
+            return field("order", "must be 1 or 2");
+        }
+        if gumbel && self.order == 2 {
+            return field(
+                "order",
+                "GDAS is first order: its sampled weights have no unrolled step",
+            );
+        }
         match (name, gumbel, self.beta_decay > 0.0) {
             (NAME, false, false) | (BETA_NAME, false, true) | (GDAS_NAME, true, false) => {}
             (_, true, _) if name != GDAS_NAME => {

@@ -21,7 +21,10 @@
 //! collapse-resistant variant: it is one term on alpha's loss, keeps the relaxation as
 //! it is, and reported NB201's optimum region on CIFAR-10.
 //!
-//! Not yet here: second-order DARTS (the unrolled step) and the DARTS cell space.
+//! Second order (`order = 2`): alpha's gradient at the weights unrolled one SGD step on
+//! the training batch, less the paper's finite-difference Hessian-vector term.
+//!
+//! Not yet here: the DARTS cell space.
 
 mod adam;
 mod checkpoint;

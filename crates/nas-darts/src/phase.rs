@@ -6,7 +6,7 @@ use super::checkpoint::PHASE_KEY;
 use super::config::{DartsConfig, Relaxation};
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::tensor::activation::{log_softmax, softmax};
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Gradients, Int, Tensor, TensorData};
 use nas_core::journal::{Journal, NullJournal};
 use nas_core::registry::ConfigError;
 use nas_core::rng::derive_seed;
@@ -264,7 +264,7 @@ impl RelaxedSearch {
             if weights_first {
                 train_loss += self.weight_step(state, chunk, &step)?;
             }
-            correct += self.arch_step(state, valid_chunk, &step)?;
+            correct += self.arch_step(state, chunk, valid_chunk, &step)?;
             seen += valid_chunk.len();
             if !weights_first {
                 train_loss += self.weight_step(state, chunk, &step)?;
@@ -293,38 +293,49 @@ impl RelaxedSearch {
         Ok(())
     }
 
-    /// An Adam step on alpha from the validation images `indices` (plus the Beta-Decay
-    /// term's gradient); the number of them the supernet classified right before it.
+    /// An Adam step on alpha from the validation images `valid_indices` (plus the
+    /// Beta-Decay term's gradient); the number of them the supernet classified right
+    /// before it. Second order, the gradient is taken at the weights unrolled one step on
+    /// the training images `train_indices`, less the finite-difference Hessian term.
     fn arch_step(
         &self,
         state: &mut PhaseState,
-        indices: &[usize],
+        train_indices: &[usize],
+        valid_indices: &[usize],
         step: &Step,
     ) -> Result<usize, SearchError> {
         let device = self.data.device.clone().autodiff();
         let a = alpha_tensor(&state.alpha, self.shape(), &device).require_grad();
         let mix = self.mix(a.clone(), &state.alpha, step, &mut state.noise);
-        let (x, y) = batch(&self.data.splits.valid, indices, &device);
-        let logits = mix.forward(state.weights.as_ref(), x);
-        let predicted = logits.clone().argmax(1).reshape([indices.len()]);
+        let (x, y) = batch(&self.data.splits.valid, valid_indices, &device);
+        let second_order = self.config.order == 2;
+        // Second order: xi, the unrolled step's learning rate, is the weights' current one.
+        let xi = cosine(
+            self.config.learning_rate,
+            state.cost.weight_steps as usize,
+            step.total_steps,
+        );
+        let unrolled = if second_order {
+            let fixed = softmax(alpha_tensor(&state.alpha, self.shape(), &device), 1);
+            let (xt, yt) = batch(&self.data.splits.train, train_indices, &device);
+            let loss = self.loss(state.weights.forward(xt, &fixed), yt, "training", step)?;
+            Some(state.weights.unrolled(loss, xi))
+        } else {
+            None
+        };
+        let at = unrolled.as_deref().unwrap_or(state.weights.as_ref());
+        let logits = mix.forward(at, x);
+        let predicted = logits.clone().argmax(1).reshape([valid_indices.len()]);
         let correct = predicted.equal(y.clone()).int().sum().into_scalar::<i64>();
-        let loss = CrossEntropyLossConfig::new()
-            .init(&device)
-            .forward(logits, y);
-        let value: f32 = loss.clone().into_scalar();
-        if !value.is_finite() {
-            return Err(self.diverged("validation", value, step.epoch));
+        let grads = self.loss(logits, y, "validation", step)?.backward();
+        let mut grad = self.alpha_grad(&a, &grads)?;
+        if let Some(unrolled) = &unrolled {
+            let direction = unrolled.weight_grads(&grads);
+            let hessian = self.hessian_term(state, &direction, 0.01, train_indices, step)?;
+            for (g, h) in grad.iter_mut().zip(hessian) {
+                *g -= (xi * h) as f32;
+            }
         }
-        let grads = loss.backward();
-        let mut grad = a
-            .grad(&grads)
-            .and_then(|g| g.into_data().try_to_vec::<f32>().ok())
-            .ok_or_else(|| {
-                SearchError::Fatal(format!(
-                    "{}: the architecture weights got no gradient",
-                    self.name
-                ))
-            })?;
         if step.beta > 0.0 {
             // d/d(alpha) of beta * mean over rows of logsumexp(row) = beta * softmax / rows.
             let [rows, cols] = self.shape();
@@ -336,6 +347,71 @@ impl RelaxedSearch {
         state.adam.step(&mut state.alpha, &grad);
         state.cost.arch_steps += 1;
         Ok(correct.max(0) as usize)
+    }
+
+    /// Second-order DARTS's Hessian term, `(g(w+) - g(w-)) / 2 eps` with `g` the alpha
+    /// gradient of the training loss and `w± = w ± eps v`, `v` the unrolled weights'
+    /// validation gradient and `eps = radius / |v|` (the paper's finite-difference
+    /// Hessian-vector product takes `radius = 0.01`); zeros where `v` vanishes.
+    fn hessian_term(
+        &self,
+        state: &PhaseState,
+        direction: &nas_nn::WeightGrads,
+        radius: f64,
+        train_indices: &[usize],
+        step: &Step,
+    ) -> Result<Vec<f64>, SearchError> {
+        let norm = direction.norm();
+        if !(norm > 0.0 && norm.is_finite()) {
+            return Ok(vec![0.0; state.alpha.len()]);
+        }
+        let eps = radius / norm;
+        let device = self.data.device.clone().autodiff();
+        let (x, y) = batch(&self.data.splits.train, train_indices, &device);
+        let at = |scale: f64| -> Result<Vec<f32>, SearchError> {
+            let moved = state.weights.perturbed(direction, scale);
+            let a = alpha_tensor(&state.alpha, self.shape(), &device).require_grad();
+            let logits = moved.forward(x.clone(), &softmax(a.clone(), 1));
+            let grads = self.loss(logits, y.clone(), "training", step)?.backward();
+            self.alpha_grad(&a, &grads)
+        };
+        let (plus, minus) = (at(eps)?, at(-eps)?);
+        Ok(plus
+            .iter()
+            .zip(&minus)
+            .map(|(p, m)| (*p as f64 - *m as f64) / (2.0 * eps))
+            .collect())
+    }
+
+    /// Cross-entropy of `logits` against `labels`, refused when not finite.
+    fn loss(
+        &self,
+        logits: Tensor<2>,
+        labels: Tensor<1, Int>,
+        what: &str,
+        step: &Step,
+    ) -> Result<Tensor<1>, SearchError> {
+        let device = logits.device();
+        let loss = CrossEntropyLossConfig::new()
+            .init(&device)
+            .forward(logits, labels);
+        let value: f32 = loss.clone().into_scalar();
+        if !value.is_finite() {
+            return Err(self.diverged(what, value, step.epoch));
+        }
+        Ok(loss)
+    }
+
+    /// The gradient of alpha `a` in `grads`.
+    fn alpha_grad(&self, a: &Tensor<2>, grads: &Gradients) -> Result<Vec<f32>, SearchError> {
+        a.grad(grads)
+            .and_then(|g| g.into_data().try_to_vec::<f32>().ok())
+            .ok_or_else(|| {
+                SearchError::Fatal(format!(
+                    "{}: the architecture weights got no gradient",
+                    self.name
+                ))
+            })
     }
 
     /// An SGD step on the supernet's weights from the training images `indices`, alpha
@@ -418,7 +494,7 @@ impl RelaxedSearch {
 }
 
 /// What one epoch's steps share.
-struct Step {
+pub(crate) struct Step {
     epoch: u32,
     /// GDAS's Gumbel-softmax temperature; `None` for softmax mixing.
     temperature: Option<f64>,

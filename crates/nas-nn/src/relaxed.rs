@@ -6,9 +6,9 @@
 //! drives it through [`RelaxedWeights`].
 
 use crate::network::{NetSpec, Task, nonzero, space_names, the_one};
-use crate::weights::WithSgd;
+use crate::weights::{WeightGrads, WithSgd};
 use burn::module::Module;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Gradients, Tensor};
 use nas_core::{Genotype, SearchSpace, SpaceError};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -103,6 +103,17 @@ pub trait RelaxedWeights: Send + fmt::Debug {
     /// supernet's weights (the architecture weights are not touched).
     fn step(&mut self, loss: Tensor<1>, lr: f64);
 
+    /// A copy one SGD step further along `loss` (computed with these weights) at learning
+    /// rate `lr`, with this optimizer's momentum and decay: second-order DARTS's unrolled
+    /// weights. These weights are unchanged.
+    fn unrolled(&self, loss: Tensor<1>, lr: f64) -> Box<dyn RelaxedWeights>;
+
+    /// The gradient in `grads` (of a loss computed with these weights) of every weight.
+    fn weight_grads(&self, grads: &Gradients) -> WeightGrads;
+
+    /// A copy whose weights moved by `scale` along `direction`.
+    fn perturbed(&self, direction: &WeightGrads, scale: f64) -> Box<dyn RelaxedWeights>;
+
     /// The weights (batch-norm statistics included) as bytes [`load`](Self::load) reads.
     ///
     /// # Errors
@@ -179,6 +190,18 @@ impl<B: RelaxedBuilder> RelaxedWeights for Relaxed<B> {
 
     fn step(&mut self, loss: Tensor<1>, lr: f64) {
         self.0.step(loss, lr);
+    }
+
+    fn unrolled(&self, loss: Tensor<1>, lr: f64) -> Box<dyn RelaxedWeights> {
+        Box::new(Relaxed::<B>(self.0.unrolled(loss, lr)))
+    }
+
+    fn weight_grads(&self, grads: &Gradients) -> WeightGrads {
+        self.0.weight_grads(grads)
+    }
+
+    fn perturbed(&self, direction: &WeightGrads, scale: f64) -> Box<dyn RelaxedWeights> {
+        Box::new(Relaxed::<B>(self.0.perturbed(direction, scale)))
     }
 
     fn save_weights(&self) -> Result<Vec<u8>, String> {

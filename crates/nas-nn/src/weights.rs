@@ -3,11 +3,28 @@
 //! handles of [`crate::supernet`] and [`crate::relaxed`] are this, behind their traits.
 
 use crate::sgd::SharedSgd;
-use burn::module::{Module, ModuleVisitor, Param};
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::store::ModuleRecord;
-use burn::tensor::{Bytes, Tensor};
+use burn::tensor::{Bytes, Gradients, Tensor};
 use std::collections::BTreeMap;
+
+/// A loss's gradient with respect to a module's float parameters, by parameter path,
+/// flattened: a direction in weight space (DARTS's second order perturbs the weights
+/// along one).
+#[derive(Debug, Clone)]
+pub struct WeightGrads(BTreeMap<String, Tensor<1>>);
+
+impl WeightGrads {
+    /// The Euclidean norm over every parameter.
+    pub fn norm(&self) -> f64 {
+        self.0
+            .values()
+            .map(|g| g.clone().powi_scalar(2).sum().into_scalar::<f64>())
+            .sum::<f64>()
+            .sqrt()
+    }
+}
 
 /// A module on an autodiff device and its SGD state.
 #[derive(Debug)]
@@ -82,6 +99,45 @@ impl<M: Module> WithSgd<M> {
         Ok(())
     }
 
+    /// A copy one SGD step further along `loss`'s gradient at learning rate `lr`, with this
+    /// optimizer's momentum and weight decay (on a copy of its state): DARTS's unrolled
+    /// weights `w - lr * (momentum * v + grad + decay * w)`. `self` is unchanged.
+    pub(crate) fn unrolled(&self, loss: Tensor<1>, lr: f64) -> Self {
+        let net = self.net().clone();
+        let grads = GradientsParams::from_grads(loss.backward(), &net);
+        let mut sgd = self.sgd.clone();
+        let net = sgd.step(lr, net, grads);
+        WithSgd {
+            net: Some(net),
+            sgd,
+        }
+    }
+
+    /// The gradient in `grads` of every parameter, by path.
+    pub(crate) fn weight_grads(&self, grads: &Gradients) -> WeightGrads {
+        let mut collect = CollectGrads {
+            grads,
+            path: Vec::new(),
+            by_path: BTreeMap::new(),
+        };
+        self.net().visit(&mut collect);
+        WeightGrads(collect.by_path)
+    }
+
+    /// A copy whose weights moved by `scale` along `direction` (parameters it does not
+    /// name stay). The optimizer state is copied.
+    pub(crate) fn perturbed(&self, direction: &WeightGrads, scale: f64) -> Self {
+        let net = self.net().clone().map(&mut Perturb {
+            direction,
+            scale,
+            path: Vec::new(),
+        });
+        WithSgd {
+            net: Some(net),
+            sgd: self.sgd.clone(),
+        }
+    }
+
     pub(crate) fn parameter_bits(&self) -> BTreeMap<String, Vec<u32>> {
         let mut bits = Bits::default();
         self.net().visit(&mut bits);
@@ -113,5 +169,61 @@ impl ModuleVisitor for Bits {
             .unwrap_or_default();
         let bits = values.into_iter().map(f32::to_bits).collect();
         self.by_path.insert(self.path.join("."), bits);
+    }
+}
+
+/// Collects each parameter's gradient, flattened, by path.
+struct CollectGrads<'a> {
+    grads: &'a Gradients,
+    path: Vec<String>,
+    by_path: BTreeMap<String, Tensor<1>>,
+}
+
+impl ModuleVisitor for CollectGrads<'_> {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.push(name.to_string());
+    }
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if let Some(g) = param.val().grad(self.grads) {
+            let n = g.shape().num_elements();
+            // Kept on the inner backend, as the optimizer keeps its velocities.
+            self.by_path.insert(self.path.join("."), g.reshape([n]));
+        }
+    }
+}
+
+/// Moves each parameter named in `direction` by `scale` times its entry.
+struct Perturb<'a> {
+    direction: &'a WeightGrads,
+    scale: f64,
+    path: Vec<String>,
+}
+
+impl ModuleMapper for Perturb<'_> {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.push(name.to_string());
+    }
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let Some(step) = self.direction.0.get(&self.path.join(".")) else {
+            return param;
+        };
+        let scale = self.scale;
+        param.map(|t| {
+            let require_grad = t.is_require_grad();
+            let inner = t.inner();
+            let shape = inner.shape();
+            let moved = Tensor::from_inner(inner + step.clone().reshape(shape).mul_scalar(scale));
+            if require_grad {
+                moved.require_grad()
+            } else {
+                moved
+            }
+        })
     }
 }

@@ -12,4 +12,5 @@ use nas_space as _;
 mod gradient;
 mod resume;
 mod search;
+mod second_order;
 mod variants;
