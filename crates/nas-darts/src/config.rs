@@ -23,9 +23,8 @@ pub enum Relaxation {
 }
 
 /// Config of the gradient-based one-shot searches `darts`, `beta-darts` and `gdas` (first
-/// order: the architecture gradient is taken at the current weights, without the
-/// unrolled step of second-order DARTS). The three names differ in their defaults and
-/// in what they accept: `darts` mixes by softmax without regularization, `beta-darts`
+/// order by default; see `order`). The three names differ in their defaults and in what
+/// they accept: `darts` mixes by softmax without regularization, `beta-darts`
 /// adds the Beta-Decay regularization, `gdas` samples by Gumbel-softmax.
 ///
 /// The defaults train the supernet on the embedded digits at C = 8, one cell a stage: a

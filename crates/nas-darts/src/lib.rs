@@ -91,7 +91,7 @@ nas_core::register!(
     dyn OneShotConfig,
     DartsConfig,
     "darts",
-    "DARTS (one-shot, gradient-based): a space's relaxed supernet, weights and architecture trained by bilevel descent (first order)."
+    "DARTS (one-shot, gradient-based): a space's relaxed supernet, weights and architecture trained by bilevel descent (first or second order)."
 );
 
 nas_core::register!(

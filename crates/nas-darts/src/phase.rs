@@ -1,5 +1,6 @@
 //! DARTS's search phase: the supernet's weights and the architecture weights trained in
-//! turn, one step each per minibatch (first order), then the derived architecture.
+//! turn, one step each per minibatch (first or second order), then the derived
+//! architecture.
 
 use super::adam::Adam;
 use super::checkpoint::PHASE_KEY;
