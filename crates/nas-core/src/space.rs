@@ -77,7 +77,10 @@ impl Decision {
         }
     }
 
-    fn sample(&self, rng: &mut Rng) -> Value {
+    /// A value drawn uniformly (log-uniformly for a log-scale real): what the default
+    /// [`SearchSpace::sample`] draws per decision, for a space that overrides it and keeps
+    /// this draw as one of its modes.
+    pub fn sample(&self, rng: &mut Rng) -> Value {
         match &self.kind {
             DecisionKind::Categorical { choices } => Value::Index(rng.index(choices.len()) as u32),
             DecisionKind::Integer { low, high } => {

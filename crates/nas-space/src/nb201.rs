@@ -7,7 +7,7 @@
 
 use nas_core::registry::{ConfigError, SpaceConfig};
 use nas_core::space::StableHasher;
-use nas_core::{Decision, Fingerprint, Genotype, SearchSpace, SpaceError};
+use nas_core::{Decision, Fingerprint, Genotype, Rng, SearchSpace, SpaceError};
 use serde::{Deserialize, Serialize};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -34,6 +34,20 @@ pub const SIZE: usize = 15_625;
 #[derive(Debug, Clone)]
 pub struct Nb201Space {
     decisions: Vec<Decision>,
+    sampling: Sampling,
+}
+
+/// What [`SearchSpace::sample`] draws uniformly.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Sampling {
+    /// Every cell equally often: a function computed by `m` cells (isomorphic cells,
+    /// dead edges holding any op) is drawn `m` times as often. The classic baseline, as
+    /// the published NB201 random search samples.
+    #[default]
+    Genotypes,
+    /// Every one of the 8,765 functions equally often, each as its canonical cell.
+    Functions,
 }
 
 impl Default for Nb201Space {
@@ -43,13 +57,44 @@ impl Default for Nb201Space {
                 .iter()
                 .map(|(i, j)| Decision::categorical(format!("edge {j}<-{i}"), &OPS))
                 .collect(),
+            sampling: Sampling::Genotypes,
         }
     }
+}
+
+/// The canonical cells, one per function, in code-number order: what uniform sampling
+/// over functions draws from. Computed once, from the 15,625 cells.
+fn canonical_cells() -> &'static [[u32; 6]] {
+    static CELLS: std::sync::OnceLock<Vec<[u32; 6]>> = std::sync::OnceLock::new();
+    CELLS.get_or_init(|| {
+        let ops_of = |n: usize| {
+            let mut cell = [0u32; 6];
+            let ops = Nb201Space::from_code_number(n)
+                .indices()
+                .unwrap_or_default();
+            for (slot, op) in cell.iter_mut().zip(ops) {
+                *slot = op;
+            }
+            cell
+        };
+        let codes: std::collections::BTreeSet<usize> = (0..SIZE)
+            .map(|n| Nb201Space::code_number(&Nb201Space::canonical(ops_of(n))))
+            .collect();
+        codes.into_iter().map(ops_of).collect()
+    })
 }
 
 impl Nb201Space {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The space whose [`sample`](SearchSpace::sample) draws as `sampling` says.
+    pub fn with_sampling(sampling: Sampling) -> Self {
+        Nb201Space {
+            sampling,
+            ..Self::default()
+        }
     }
 
     /// The six op indices of a valid genotype.
@@ -170,6 +215,20 @@ impl SearchSpace for Nb201Space {
         Some(8_765)
     }
 
+    /// Uniform over cells, or over functions (their canonical cells) with
+    /// [`Sampling::Functions`].
+    fn sample(&self, rng: &mut Rng) -> Genotype {
+        match self.sampling {
+            Sampling::Genotypes => {
+                Genotype(self.decisions().iter().map(|d| d.sample(rng)).collect())
+            }
+            Sampling::Functions => {
+                let cells = canonical_cells();
+                Genotype::from_indices(cells[rng.index(cells.len())])
+            }
+        }
+    }
+
     fn fingerprint(&self, g: &Genotype) -> Fingerprint {
         match self.ops(g) {
             Ok(ops) => {
@@ -258,14 +317,23 @@ impl SearchSpace for Nb201Space {
     }
 }
 
-/// Config of the `nb201` space: it has no options.
+/// Config of the `nb201` space.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Nb201SpaceConfig {}
+pub struct Nb201SpaceConfig {
+    /// What random samples are uniform over: `genotypes` (the default, written nowhere, so
+    /// configs and journals from before this field read the same) or `functions`.
+    #[serde(default, skip_serializing_if = "is_genotypes")]
+    pub sampling: Sampling,
+}
+
+fn is_genotypes(s: &Sampling) -> bool {
+    *s == Sampling::Genotypes
+}
 
 impl SpaceConfig for Nb201SpaceConfig {
     fn build(&self) -> Result<Arc<dyn SearchSpace>, ConfigError> {
-        Ok(Arc::new(Nb201Space::new()))
+        Ok(Arc::new(Nb201Space::with_sampling(self.sampling)))
     }
 }
 
@@ -279,6 +347,36 @@ nas_core::register!(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sampling_functions_draws_each_function_about_equally() {
+        assert_eq!(canonical_cells().len(), 8_765);
+        let zero = Nb201Space::new().fingerprint(&Genotype::from_indices([0u32; 6]));
+        let draws = 50_000;
+        let share = |space: Nb201Space| {
+            let mut rng = Rng::new(4);
+            let hits = (0..draws)
+                .filter(|_| {
+                    let g = space.sample(&mut rng);
+                    space.fingerprint(&g) == zero
+                })
+                .count();
+            hits as f64 / draws as f64
+        };
+        // The function "output cut off" has hundreds of cells: about one draw in 45
+        // uniform over cells (2.2% here), one in 8,765 uniform over functions.
+        let by_cells = share(Nb201Space::new());
+        let by_functions = share(Nb201Space::with_sampling(Sampling::Functions));
+        assert!(by_cells > 0.01, "{by_cells}");
+        assert!(by_functions < 5.0 / 8_765.0, "{by_functions}");
+        // A function draw is its own canonical cell.
+        let space = Nb201Space::with_sampling(Sampling::Functions);
+        let mut rng = Rng::new(5);
+        for _ in 0..100 {
+            let ops = space.ops(&space.sample(&mut rng)).unwrap();
+            assert_eq!(Nb201Space::canonical(ops), ops);
+        }
+    }
 
     #[test]
     fn render_matches_the_official_form() {
