@@ -28,6 +28,7 @@ pub mod memory;
 pub mod network;
 pub mod oneshot;
 pub mod proxies;
+pub mod registry;
 pub mod relaxed;
 pub mod sgd;
 pub mod supernet;
@@ -41,8 +42,8 @@ pub use inventory;
 /// Binaries that train call it first thing in `main`.
 pub use nas_kernels::work_on_this_thread;
 pub use network::{
-    Classifier, Counts, NetSpec, NetworkBuilder, NetworkPlugin, ProxyPass, SpaceNetwork, Task,
-    network_of, networks, nonzero,
+    Classifier, Counts, NetSpec, NetworkBuilder, ProxyPass, SpaceNetwork, Task, network_of,
+    networks, nonzero,
 };
 pub use oneshot::OneShotData;
 pub use relaxed::{

@@ -284,16 +284,6 @@ impl<B: NetworkBuilder> SpaceNetwork for B {
     }
 }
 
-/// A space's registered network.
-#[allow(missing_debug_implementations)] // A `dyn SpaceNetwork` has nothing to print.
-pub struct NetworkPlugin {
-    /// The space's registered name (`nb201`, `chain-cnn`...).
-    pub space: &'static str,
-    pub network: &'static dyn SpaceNetwork,
-}
-
-inventory::collect!(NetworkPlugin);
-
 /// Registers a [`NetworkBuilder`] (a constant expression, usually a unit struct) for the
 /// space registered as `$space`:
 ///
@@ -304,18 +294,17 @@ inventory::collect!(NetworkPlugin);
 macro_rules! register_network {
     ($space:expr, $builder:expr $(,)?) => {
         $crate::inventory::submit! {
-            $crate::NetworkPlugin { space: $space, network: &$builder }
+            $crate::registry::SpacePlugin::<dyn $crate::SpaceNetwork> {
+                space: $space,
+                plugin: &$builder,
+            }
         }
     };
 }
 
 /// The names of the spaces with a registered network, sorted.
 pub fn networks() -> Vec<&'static str> {
-    space_names(
-        inventory::iter::<NetworkPlugin>
-            .into_iter()
-            .map(|p| p.space),
-    )
+    crate::registry::names::<dyn SpaceNetwork>()
 }
 
 /// The network registered for the space `space`.
@@ -324,47 +313,5 @@ pub fn networks() -> Vec<&'static str> {
 /// No crate linked into this program registers one, or two do: the message names the
 /// spaces that have one.
 pub fn network_of(space: &str) -> Result<&'static dyn SpaceNetwork, String> {
-    let all = inventory::iter::<NetworkPlugin>.into_iter();
-    the_one(
-        all.map(|p| (p.space, p.network)),
-        space,
-        "network",
-        "register_network!",
-    )
-}
-
-/// Sorted, each once.
-pub(crate) fn space_names(names: impl Iterator<Item = &'static str>) -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = names.collect();
-    names.sort_unstable();
-    names.dedup();
-    names
-}
-
-/// The one registration for `space` among `all` (space name, plugin), or why there is
-/// not one: `what` is registered with `nas_nn::{register}`.
-pub(crate) fn the_one<T: Copy>(
-    all: impl Iterator<Item = (&'static str, T)> + Clone,
-    space: &str,
-    what: &str,
-    register: &str,
-) -> Result<T, String> {
-    let mut found = all.clone().filter(|(name, _)| *name == space);
-    match (found.next(), found.next()) {
-        (Some((_, p)), None) => Ok(p),
-        (Some(_), Some(_)) => Err(format!(
-            "two crates register a {what} for the space `{space}`; link one"
-        )),
-        (None, _) => {
-            let known = space_names(all.map(|(name, _)| name));
-            let known = if known.is_empty() {
-                "none".to_string()
-            } else {
-                known.join(", ")
-            };
-            Err(format!(
-                "no {what} is registered for the space `{space}` (a space crate registers one with nas_nn::{register}); spaces with a {what}: {known}"
-            ))
-        }
-    }
+    crate::registry::lookup::<dyn SpaceNetwork>(space)
 }

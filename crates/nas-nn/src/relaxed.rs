@@ -5,7 +5,7 @@
 //! [`register_relaxed!`](crate::register_relaxed); a method finds it by the space's name and
 //! drives it through [`RelaxedWeights`].
 
-use crate::network::{NetSpec, Task, nonzero, space_names, the_one};
+use crate::network::{NetSpec, Task, nonzero};
 use crate::weights::{WeightGrads, WithSgd};
 use burn::module::Module;
 use burn::tensor::{Device, Gradients, Tensor};
@@ -225,33 +225,22 @@ impl<B: RelaxedBuilder> RelaxedWeights for Relaxed<B> {
     }
 }
 
-/// A space's registered relaxed supernet.
-#[allow(missing_debug_implementations)] // A `dyn SpaceRelaxed` has nothing to add.
-pub struct RelaxedPlugin {
-    /// The space's registered name.
-    pub space: &'static str,
-    pub relaxed: &'static dyn SpaceRelaxed,
-}
-
-inventory::collect!(RelaxedPlugin);
-
 /// Registers a [`RelaxedBuilder`] (a constant expression) for the space `$space`.
 #[macro_export]
 macro_rules! register_relaxed {
     ($space:expr, $builder:expr $(,)?) => {
         $crate::inventory::submit! {
-            $crate::relaxed::RelaxedPlugin { space: $space, relaxed: &$builder }
+            $crate::registry::SpacePlugin::<dyn $crate::SpaceRelaxed> {
+                space: $space,
+                plugin: &$builder,
+            }
         }
     };
 }
 
 /// The names of the spaces with a registered relaxed supernet, sorted.
 pub fn relaxed_supernets() -> Vec<&'static str> {
-    space_names(
-        inventory::iter::<RelaxedPlugin>
-            .into_iter()
-            .map(|p| p.space),
-    )
+    crate::registry::names::<dyn SpaceRelaxed>()
 }
 
 /// The relaxed supernet registered for the space `space`.
@@ -259,11 +248,5 @@ pub fn relaxed_supernets() -> Vec<&'static str> {
 /// # Errors
 /// None is registered, or two are: the message names the spaces that have one.
 pub fn relaxed_of(space: &str) -> Result<&'static dyn SpaceRelaxed, String> {
-    let all = inventory::iter::<RelaxedPlugin>.into_iter();
-    the_one(
-        all.map(|p| (p.space, p.relaxed)),
-        space,
-        "relaxed supernet",
-        "register_relaxed!",
-    )
+    crate::registry::lookup::<dyn SpaceRelaxed>(space)
 }

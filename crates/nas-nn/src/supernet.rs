@@ -4,7 +4,7 @@
 //! [`register_supernet!`](crate::register_supernet); a one-shot method finds it by the
 //! space's name and drives it through [`SharedWeights`], so it knows no space.
 
-use crate::network::{NetSpec, Task, nonzero, space_names, the_one};
+use crate::network::{NetSpec, Task, nonzero};
 use crate::weights::WithSgd;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
@@ -194,33 +194,22 @@ impl<B: SupernetBuilder> SharedWeights for Shared<B> {
     }
 }
 
-/// A space's registered supernet.
-#[allow(missing_debug_implementations)] // A `dyn SpaceSupernet` has nothing to print.
-pub struct SupernetPlugin {
-    /// The space's registered name.
-    pub space: &'static str,
-    pub supernet: &'static dyn SpaceSupernet,
-}
-
-inventory::collect!(SupernetPlugin);
-
 /// Registers a [`SupernetBuilder`] (a constant expression) for the space `$space`.
 #[macro_export]
 macro_rules! register_supernet {
     ($space:expr, $builder:expr $(,)?) => {
         $crate::inventory::submit! {
-            $crate::supernet::SupernetPlugin { space: $space, supernet: &$builder }
+            $crate::registry::SpacePlugin::<dyn $crate::SpaceSupernet> {
+                space: $space,
+                plugin: &$builder,
+            }
         }
     };
 }
 
 /// The names of the spaces with a registered supernet, sorted.
 pub fn supernets() -> Vec<&'static str> {
-    space_names(
-        inventory::iter::<SupernetPlugin>
-            .into_iter()
-            .map(|p| p.space),
-    )
+    crate::registry::names::<dyn SpaceSupernet>()
 }
 
 /// The supernet registered for the space `space`.
@@ -228,11 +217,5 @@ pub fn supernets() -> Vec<&'static str> {
 /// # Errors
 /// None is registered, or two are: the message names the spaces that have one.
 pub fn supernet_of(space: &str) -> Result<&'static dyn SpaceSupernet, String> {
-    let all = inventory::iter::<SupernetPlugin>.into_iter();
-    the_one(
-        all.map(|p| (p.space, p.supernet)),
-        space,
-        "weight-sharing supernet",
-        "register_supernet!",
-    )
+    crate::registry::lookup::<dyn SpaceSupernet>(space)
 }
