@@ -10,7 +10,7 @@ use crate::network::{Classifier, Task};
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
-use burn::optim::{AdamConfig, GradientsParams, SgdConfig};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, SgdConfig};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use nas_core::registry::ConfigError;
 use nas_core::{Control, EvalError, Metrics, Reporter, Rng};
@@ -40,6 +40,25 @@ pub struct Recipe {
 }
 
 impl Recipe {
+    /// burn's optimizer for the recipe: SGD with momentum (no dampening, not Nesterov) or
+    /// Adam, weight decay added to the gradient.
+    pub fn optimizer(&self) -> ModuleOptimizer {
+        let decay = Some(WeightDecayConfig {
+            penalty: self.weight_decay as f32,
+        });
+        match self.optimizer {
+            OptimizerKind::Sgd => SgdConfig::new()
+                .with_momentum(Some(MomentumConfig {
+                    momentum: self.momentum,
+                    dampening: 0.0,
+                    nesterov: false,
+                }))
+                .with_weight_decay(decay)
+                .init(),
+            OptimizerKind::Adam => AdamConfig::new().with_weight_decay(decay).init(),
+        }
+    }
+
     /// # Errors
     /// The first field out of range, named as a field of `plugin`'s config.
     pub fn check_as(&self, plugin: &str) -> Result<(), ConfigError> {
@@ -186,23 +205,7 @@ pub fn fit<N: Classifier>(
     rng.shuffle(&mut subset);
     subset.truncate(((train.len() as f64 * data_fraction).round() as usize).max(1));
 
-    let mut optim = match config.optimizer {
-        OptimizerKind::Sgd => SgdConfig::new()
-            .with_momentum(Some(MomentumConfig {
-                momentum: config.momentum,
-                dampening: 0.0,
-                nesterov: false,
-            }))
-            .with_weight_decay(Some(WeightDecayConfig {
-                penalty: config.weight_decay as f32,
-            }))
-            .init(),
-        OptimizerKind::Adam => AdamConfig::new()
-            .with_weight_decay(Some(WeightDecayConfig {
-                penalty: config.weight_decay as f32,
-            }))
-            .init(),
-    };
+    let mut optim = config.optimizer();
     let loss_fn = CrossEntropyLossConfig::new().init(&train_device);
     let steps_per_epoch = subset.len().div_ceil(config.batch_size);
     let total_steps = steps_per_epoch * epochs as usize;

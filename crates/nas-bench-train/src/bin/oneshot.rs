@@ -73,22 +73,58 @@ fn mean_sd(values: &[f64]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
-fn run() -> Result<(), String> {
-    let a = <Args as clap::Parser>::parse();
-    let table = Nb201Table::embedded().map_err(|e| e.to_string())?;
-    let nb201 = Nb201Space::new();
-    let space: Arc<dyn SearchSpace> = PluginConfig::<dyn SpaceConfig>::default_for("nb201")
-        .map_err(|e| e.to_string())?
+/// The cell `method` derives from `seed`, its final evaluation a table lookup.
+fn derive(
+    a: &Args,
+    method: &str,
+    seed: u64,
+    space: &Arc<dyn SearchSpace>,
+    evaluator: &Arc<dyn nas_core::Evaluator>,
+) -> Result<nas_core::Genotype, String> {
+    let config = serde_json::json!({
+        "type": method,
+        "epochs": a.epochs,
+        "channels": a.channels,
+        "data_fraction": a.data_fraction,
+        "backend": a.backend,
+        "data": { "dataset": a.dataset },
+    });
+    let config = PluginConfig::<dyn OneShotConfig>::from_value(config)
+        .map_err(|e| format!("{method}: {e}"))?;
+    let ctx = OneShotContext {
+        space: Arc::clone(space),
+        evaluator: Arc::clone(evaluator),
+        objectives: vec![Objective {
+            metric: "valid_acc".into(),
+            goal: Goal::Maximize,
+        }],
+        seed,
+        strategy_seed: nas_core::rng::derive_seed(seed, u64::MAX),
+        workers: 1,
+    };
+    let mut search = config
         .config
-        .build()
-        .map_err(|e| e.to_string())?;
-    // The final evaluation looks the derived cell up in the table: no training after the
-    // search, so the figure is the search's alone.
-    let evaluator = PluginConfig::<dyn EvaluatorConfig>::default_for("nb201-table")
-        .map_err(|e| e.to_string())?
-        .config
-        .build(&space)
-        .map_err(|e| e.to_string())?;
+        .build_search(ctx)
+        .map_err(|e| format!("{method}: {e}"))?;
+    let mut last = Last::default();
+    let budget = Budget {
+        trials: Some(1),
+        ..Budget::default()
+    };
+    search
+        .run(
+            &budget,
+            &mut nas_core::journal::NullJournal,
+            &mut last,
+            None,
+        )
+        .map_err(|e| format!("{method}, seed {seed}: {e}"))?;
+    last.0
+        .ok_or(format!("{method}, seed {seed}: no cell derived"))
+}
+
+/// The report's title and the command that reproduces it.
+fn header(a: &Args) -> String {
     let mut md = String::new();
     let _ = writeln!(
         md,
@@ -108,6 +144,26 @@ fn run() -> Result<(), String> {
         a.channels,
         a.backend
     );
+    md
+}
+
+fn run() -> Result<(), String> {
+    let a = <Args as clap::Parser>::parse();
+    let table = Nb201Table::embedded().map_err(|e| e.to_string())?;
+    let nb201 = Nb201Space::new();
+    let space: Arc<dyn SearchSpace> = PluginConfig::<dyn SpaceConfig>::default_for("nb201")
+        .map_err(|e| e.to_string())?
+        .config
+        .build()
+        .map_err(|e| e.to_string())?;
+    // The final evaluation looks the derived cell up in the table: no training after the
+    // search, so the figure is the search's alone.
+    let evaluator = PluginConfig::<dyn EvaluatorConfig>::default_for("nb201-table")
+        .map_err(|e| e.to_string())?
+        .config
+        .build(&space)
+        .map_err(|e| e.to_string())?;
+    let mut md = header(&a);
     let _ = writeln!(
         md,
         "| method | CIFAR-10 | CIFAR-100 | ImageNet16-120 | parameter-free edges | search seconds | derived cells |\n|---|---|---|---|---|---|---|"
@@ -116,48 +172,9 @@ fn run() -> Result<(), String> {
         let mut acc: [Vec<f64>; 3] = Default::default();
         let (mut free, mut seconds, mut cells) = (Vec::new(), Vec::new(), Vec::new());
         for seed in 0..a.seeds {
-            let config = serde_json::json!({
-                "type": method,
-                "epochs": a.epochs,
-                "channels": a.channels,
-                "data_fraction": a.data_fraction,
-                "backend": a.backend,
-                "data": { "dataset": a.dataset },
-            });
-            let config = PluginConfig::<dyn OneShotConfig>::from_value(config)
-                .map_err(|e| format!("{method}: {e}"))?;
-            let ctx = OneShotContext {
-                space: Arc::clone(&space),
-                evaluator: Arc::clone(&evaluator),
-                objectives: vec![Objective {
-                    metric: "valid_acc".into(),
-                    goal: Goal::Maximize,
-                }],
-                seed,
-                strategy_seed: nas_core::rng::derive_seed(seed, u64::MAX),
-                workers: 1,
-            };
-            let mut search = config
-                .config
-                .build_search(ctx)
-                .map_err(|e| format!("{method}: {e}"))?;
             let started = Instant::now();
-            let mut last = Last::default();
-            search
-                .run(
-                    &Budget {
-                        trials: Some(1),
-                        ..Budget::default()
-                    },
-                    &mut nas_core::journal::NullJournal,
-                    &mut last,
-                    None,
-                )
-                .map_err(|e| format!("{method}, seed {seed}: {e}"))?;
+            let genotype = derive(&a, method, seed, &space, &evaluator)?;
             seconds.push(started.elapsed().as_secs_f64());
-            let genotype = last
-                .0
-                .ok_or(format!("{method}, seed {seed}: no cell derived"))?;
             let ops = nb201.ops(&genotype).map_err(|e| e.to_string())?;
             let row = table.row(&ops);
             for (slot, d) in
@@ -167,7 +184,7 @@ fn run() -> Result<(), String> {
                 slot.push(row.entry(d).test_acc);
             }
             free.push(ops.iter().filter(|&&op| parameter_free(op)).count() as f64 / 6.0);
-            cells.push(format!("`{}`", Nb201Space::new().op_code(&genotype)));
+            cells.push(format!("`{}`", nb201.op_code(&genotype)));
             eprintln!(
                 "{method}, seed {seed}: {} ({:.2} on CIFAR-10) in {:.0} s",
                 row.arch,
