@@ -34,7 +34,7 @@ pub mod sgd;
 pub mod supernet;
 mod weights;
 
-pub use weights::WeightGrads;
+pub use weights::{TrainedWeights, WeightGrads};
 
 pub use backend::{BackendError, BackendPlugin, backend_names, device};
 pub use fit::{FitJob, FitOutcome, OptimizerKind, Recipe, batch, check_training, cosine, fit};

@@ -6,11 +6,10 @@
 //! drives it through [`RelaxedWeights`].
 
 use crate::network::{NetSpec, Task, nonzero};
-use crate::weights::{WeightGrads, WithSgd};
+use crate::weights::{TrainedWeights, WeightGrads, WithSgd};
 use burn::module::Module;
 use burn::tensor::{Device, Gradients, Tensor};
 use nas_core::{Genotype, SearchSpace, SpaceError};
-use std::collections::BTreeMap;
 use std::fmt;
 
 /// A supernet whose forward pass mixes every candidate op by architecture weights.
@@ -92,16 +91,12 @@ pub trait SpaceRelaxed: Send + Sync + fmt::Debug {
 
 /// A relaxed supernet's weights and their SGD state, as a gradient-based method drives
 /// them; the architecture weights are the method's own.
-pub trait RelaxedWeights: Send + fmt::Debug {
+pub trait RelaxedWeights: TrainedWeights {
     /// Logits with every choice mixed by `weights` (`[choices, candidates]`).
     fn forward(&self, x: Tensor<4>, weights: &Tensor<2>) -> Tensor<2>;
 
     /// Logits of one sampled candidate per choice ([`RelaxedSupernet::forward_sampled`]).
     fn forward_sampled(&self, x: Tensor<4>, weights: &Tensor<2>, choices: &[usize]) -> Tensor<2>;
-
-    /// One SGD step at learning rate `lr` on the gradients of `loss` with respect to the
-    /// supernet's weights (the architecture weights are not touched).
-    fn step(&mut self, loss: Tensor<1>, lr: f64);
 
     /// A copy one SGD step further along `loss` (computed with these weights) at learning
     /// rate `lr`, with this optimizer's momentum and decay: second-order DARTS's unrolled
@@ -114,28 +109,7 @@ pub trait RelaxedWeights: Send + fmt::Debug {
     /// A copy whose weights moved by `scale` along `direction`.
     fn perturbed(&self, direction: &WeightGrads, scale: f64) -> Box<dyn RelaxedWeights>;
 
-    /// The weights (batch-norm statistics included) as bytes [`load`](Self::load) reads.
-    ///
-    /// # Errors
-    /// burn cannot encode them.
-    fn save_weights(&self) -> Result<Vec<u8>, String>;
-
-    /// The SGD state as bytes [`load`](Self::load) reads.
-    ///
-    /// # Errors
-    /// A velocity that cannot be read back from the device.
-    fn save_optimizer(&self) -> Result<Vec<u8>, String>;
-
-    /// Replaces the weights and the SGD state with saved ones.
-    ///
-    /// # Errors
-    /// Bytes that do not fit these weights; the message says which part.
-    fn load(&mut self, weights: &[u8], optimizer: &[u8]) -> Result<(), String>;
-
     fn trainable_params(&self) -> usize;
-
-    /// Every float parameter's bits by path (batch-norm running statistics included).
-    fn parameter_bits(&self) -> BTreeMap<String, Vec<u32>>;
 }
 
 impl<B: RelaxedBuilder> SpaceRelaxed for B {
@@ -164,64 +138,33 @@ impl<B: RelaxedBuilder> SpaceRelaxed for B {
         weight_decay: f64,
     ) -> Box<dyn RelaxedWeights> {
         let net = self.build(spec, device, seed);
-        Box::new(Relaxed::<B>(WithSgd::new(net, momentum, weight_decay)))
+        Box::new(WithSgd::new(net, momentum, weight_decay, ()))
     }
 }
 
-/// [`RelaxedWeights`] of one supernet type.
-struct Relaxed<B: RelaxedBuilder>(WithSgd<B::Net>);
-
-impl<B: RelaxedBuilder> fmt::Debug for Relaxed<B> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RelaxedWeights")
-            .field("params", &self.0.net().trainable_params())
-            .finish_non_exhaustive()
-    }
-}
-
-impl<B: RelaxedBuilder> RelaxedWeights for Relaxed<B> {
+impl<M: RelaxedSupernet> RelaxedWeights for WithSgd<M> {
     fn forward(&self, x: Tensor<4>, weights: &Tensor<2>) -> Tensor<2> {
-        self.0.net().forward_mixed(x, weights)
+        self.net().forward_mixed(x, weights)
     }
 
     fn forward_sampled(&self, x: Tensor<4>, weights: &Tensor<2>, choices: &[usize]) -> Tensor<2> {
-        self.0.net().forward_sampled(x, weights, choices)
-    }
-
-    fn step(&mut self, loss: Tensor<1>, lr: f64) {
-        self.0.step(loss, lr);
+        self.net().forward_sampled(x, weights, choices)
     }
 
     fn unrolled(&self, loss: Tensor<1>, lr: f64) -> Box<dyn RelaxedWeights> {
-        Box::new(Relaxed::<B>(self.0.unrolled(loss, lr)))
+        Box::new(WithSgd::unrolled(self, loss, lr))
     }
 
     fn weight_grads(&self, grads: &Gradients) -> WeightGrads {
-        self.0.weight_grads(grads)
+        WithSgd::weight_grads(self, grads)
     }
 
     fn perturbed(&self, direction: &WeightGrads, scale: f64) -> Box<dyn RelaxedWeights> {
-        Box::new(Relaxed::<B>(self.0.perturbed(direction, scale)))
-    }
-
-    fn save_weights(&self) -> Result<Vec<u8>, String> {
-        self.0.save_weights()
-    }
-
-    fn save_optimizer(&self) -> Result<Vec<u8>, String> {
-        self.0.save_optimizer()
-    }
-
-    fn load(&mut self, weights: &[u8], optimizer: &[u8]) -> Result<(), String> {
-        self.0.load(weights, optimizer)
+        Box::new(WithSgd::perturbed(self, direction, scale))
     }
 
     fn trainable_params(&self) -> usize {
-        self.0.net().trainable_params()
-    }
-
-    fn parameter_bits(&self) -> BTreeMap<String, Vec<u32>> {
-        self.0.parameter_bits()
+        self.net().trainable_params()
     }
 }
 

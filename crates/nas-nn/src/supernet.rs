@@ -5,11 +5,10 @@
 //! space's name and drives it through [`SharedWeights`], so it knows no space.
 
 use crate::network::{NetSpec, Task, nonzero};
-use crate::weights::WithSgd;
+use crate::weights::{TrainedWeights, WithSgd};
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use nas_core::{Genotype, SearchSpace, SpaceError};
-use std::collections::BTreeMap;
 use std::fmt;
 
 /// A supernet: the shared weights of every architecture of a space.
@@ -71,7 +70,7 @@ pub trait SpaceSupernet: Send + Sync + fmt::Debug {
 }
 
 /// A supernet's weights and their SGD state, as a one-shot method drives them.
-pub trait SharedWeights: Send + fmt::Debug {
+pub trait SharedWeights: TrainedWeights {
     /// Logits of the child `g` (a genotype of `space`) under the shared weights.
     ///
     /// # Errors
@@ -83,38 +82,12 @@ pub trait SharedWeights: Send + fmt::Debug {
         x: Tensor<4>,
     ) -> Result<Tensor<2>, SpaceError>;
 
-    /// One SGD step at learning rate `lr` on the gradients of `loss`.
-    fn step(&mut self, loss: Tensor<1>, lr: f64);
-
     /// A copy to score children with: gradient tracking off (on an autodiff device, every
     /// forward pass of tracked weights keeps its graph until a backward pass that scoring
     /// never runs), batch norm still on batch statistics.
     fn scoring(&self) -> Box<dyn SharedWeights>;
 
-    /// The weights (batch-norm statistics included) as bytes [`load`](Self::load) reads.
-    ///
-    /// # Errors
-    /// burn cannot encode them.
-    fn save_weights(&self) -> Result<Vec<u8>, String>;
-
-    /// The SGD state (velocities) as bytes [`load`](Self::load) reads.
-    ///
-    /// # Errors
-    /// A velocity that cannot be read back from the device.
-    fn save_optimizer(&self) -> Result<Vec<u8>, String>;
-
-    /// Replaces the weights and the SGD state with saved ones.
-    ///
-    /// # Errors
-    /// Bytes that are not a record of these weights ("unreadable", "of another shape"), or
-    /// velocities that fit no parameter; the message says which.
-    fn load(&mut self, weights: &[u8], optimizer: &[u8]) -> Result<(), String>;
-
     fn trainable_params(&self) -> usize;
-
-    /// Every float parameter's bits by path (batch-norm running statistics included):
-    /// what tells two runs' weights apart, and where.
-    fn parameter_bits(&self) -> BTreeMap<String, Vec<u32>>;
 }
 
 impl<B: SupernetBuilder> SpaceSupernet for B {
@@ -130,67 +103,29 @@ impl<B: SupernetBuilder> SpaceSupernet for B {
         momentum: f64,
         weight_decay: f64,
     ) -> Box<dyn SharedWeights> {
-        Box::new(Shared {
-            builder: self,
-            weights: WithSgd::new(self.build(spec, device, seed), momentum, weight_decay),
-        })
+        let net = self.build(spec, device, seed);
+        Box::new(WithSgd::new(net, momentum, weight_decay, self))
     }
 }
 
-/// [`SharedWeights`] of one supernet type.
-struct Shared<B: SupernetBuilder> {
-    builder: &'static B,
-    weights: WithSgd<B::Net>,
-}
-
-impl<B: SupernetBuilder> fmt::Debug for Shared<B> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SharedWeights")
-            .field("params", &self.weights.net().trainable_params())
-            .finish_non_exhaustive()
-    }
-}
-
-impl<B: SupernetBuilder> SharedWeights for Shared<B> {
+/// The weights of one supernet type; `with` is its builder, which decodes genotypes.
+impl<B: SupernetBuilder> SharedWeights for WithSgd<B::Net, &'static B> {
     fn forward(
         &self,
         space: &dyn SearchSpace,
         g: &Genotype,
         x: Tensor<4>,
     ) -> Result<Tensor<2>, SpaceError> {
-        let arch = self.builder.decode(space, g)?;
-        Ok(self.weights.net().forward(x, &arch))
-    }
-
-    fn step(&mut self, loss: Tensor<1>, lr: f64) {
-        self.weights.step(loss, lr);
+        let arch = self.with.decode(space, g)?;
+        Ok(self.net().forward(x, &arch))
     }
 
     fn scoring(&self) -> Box<dyn SharedWeights> {
-        Box::new(Shared {
-            builder: self.builder,
-            weights: self.weights.scoring(),
-        })
-    }
-
-    fn save_weights(&self) -> Result<Vec<u8>, String> {
-        self.weights.save_weights()
-    }
-
-    fn save_optimizer(&self) -> Result<Vec<u8>, String> {
-        self.weights.save_optimizer()
-    }
-
-    fn load(&mut self, weights: &[u8], optimizer: &[u8]) -> Result<(), String> {
-        self.weights.load(weights, optimizer)
+        Box::new(WithSgd::scoring(self))
     }
 
     fn trainable_params(&self) -> usize {
-        self.weights.net().trainable_params()
-    }
-
-    fn parameter_bits(&self) -> BTreeMap<String, Vec<u32>> {
-        self.weights.parameter_bits()
+        self.net().trainable_params()
     }
 }
 

@@ -1,6 +1,7 @@
 //! A module and the SGD that trains it, as a one-shot method holds its supernet: a step on
-//! a loss, a scoring copy, bytes to checkpoint and load, parameter bits. The supernet
-//! handles of [`crate::supernet`] and [`crate::relaxed`] are this, behind their traits.
+//! a loss, a scoring copy, bytes to checkpoint and load, parameter bits
+//! ([`TrainedWeights`], written once for every supernet). The handles of
+//! [`crate::supernet`] and [`crate::relaxed`] are this, behind their traits.
 
 use crate::sgd::SharedSgd;
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
@@ -8,6 +9,39 @@ use burn::optim::GradientsParams;
 use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Gradients, Tensor};
 use std::collections::BTreeMap;
+use std::fmt;
+
+/// What a one-shot method does with its supernet's weights, whatever the supernet: train
+/// them, checkpoint and restore them, compare them.
+pub trait TrainedWeights: Send + fmt::Debug {
+    /// One SGD step at learning rate `lr` on the gradients of `loss` with respect to the
+    /// supernet's weights (other tensors in the graph, such as architecture weights, are
+    /// left).
+    fn step(&mut self, loss: Tensor<1>, lr: f64);
+
+    /// The weights (batch-norm statistics included) as bytes [`load`](Self::load) reads.
+    ///
+    /// # Errors
+    /// burn cannot encode them.
+    fn save_weights(&self) -> Result<Vec<u8>, String>;
+
+    /// The SGD state (velocities) as bytes [`load`](Self::load) reads.
+    ///
+    /// # Errors
+    /// A velocity that cannot be read back from the device.
+    fn save_optimizer(&self) -> Result<Vec<u8>, String>;
+
+    /// Replaces the weights and the SGD state with saved ones.
+    ///
+    /// # Errors
+    /// Bytes that are not a record of these weights ("unreadable", "of another shape"), or
+    /// velocities that fit no parameter; the message says which.
+    fn load(&mut self, weights: &[u8], optimizer: &[u8]) -> Result<(), String>;
+
+    /// Every float parameter's bits by path (batch-norm running statistics included):
+    /// what tells two runs' weights apart, and where.
+    fn parameter_bits(&self) -> BTreeMap<String, Vec<u32>>;
+}
 
 /// A loss's gradient with respect to a module's float parameters, by parameter path,
 /// flattened: a direction in weight space (DARTS's second order perturbs the weights
@@ -26,33 +60,34 @@ impl WeightGrads {
     }
 }
 
-/// A module on an autodiff device and its SGD state.
-#[derive(Debug)]
-pub(crate) struct WithSgd<M: Module> {
+/// A module on an autodiff device, its SGD state, and what its handle needs beside them
+/// (`with`: a supernet's builder, which decodes genotypes; `()` for none).
+pub(crate) struct WithSgd<M: Module, X = ()> {
     /// Always `Some` between calls: a step moves the module through the optimizer.
     net: Option<M>,
     sgd: SharedSgd,
+    pub(crate) with: X,
 }
 
-impl<M: Module> WithSgd<M> {
-    pub(crate) fn new(net: M, momentum: f64, weight_decay: f64) -> Self {
-        WithSgd {
-            net: Some(net),
-            sgd: SharedSgd::new(momentum, weight_decay),
-        }
+impl<M: Module, X> fmt::Debug for WithSgd<M, X> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SupernetWeights").finish_non_exhaustive()
     }
+}
 
+impl<M: Module, X> WithSgd<M, X> {
     pub(crate) fn net(&self) -> &M {
         // Set at construction and put back by every method that takes it.
         self.net.as_ref().unwrap_or_else(|| unreachable!())
     }
+}
 
-    /// One SGD step at learning rate `lr` on the gradients of `loss` (parameters of the
-    /// module only: other tensors in the graph, such as architecture weights, are left).
-    pub(crate) fn step(&mut self, loss: Tensor<1>, lr: f64) {
-        if let Some(net) = self.net.take() {
-            let grads = GradientsParams::from_grads(loss.backward(), &net);
-            self.net = Some(self.sgd.step(lr, net, grads));
+impl<M: Module, X: Copy> WithSgd<M, X> {
+    pub(crate) fn new(net: M, momentum: f64, weight_decay: f64, with: X) -> Self {
+        WithSgd {
+            net: Some(net),
+            sgd: SharedSgd::new(momentum, weight_decay),
+            with,
         }
     }
 
@@ -62,41 +97,8 @@ impl<M: Module> WithSgd<M> {
         WithSgd {
             net: Some(self.net().clone().no_grad()),
             sgd: self.sgd.clone(),
+            with: self.with,
         }
-    }
-
-    pub(crate) fn save_weights(&self) -> Result<Vec<u8>, String> {
-        // `valid()` folds each batch norm's last running-statistics update into its value
-        // (burn keeps the latest update aside, per thread, until it is read this way), so
-        // the record holds the statistics as they are, not one update behind. The fold is
-        // exact and happens in the running supernet too, so saving changes nothing.
-        self.net()
-            .valid()
-            .into_record()
-            .into_bytes()
-            .map(|bytes| bytes.to_vec())
-            .map_err(|e| e.to_string())
-    }
-
-    pub(crate) fn save_optimizer(&self) -> Result<Vec<u8>, String> {
-        let mut out = Vec::new();
-        self.sgd.write(&mut out)?;
-        Ok(out)
-    }
-
-    pub(crate) fn load(&mut self, weights: &[u8], optimizer: &[u8]) -> Result<(), String> {
-        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(weights.to_vec()))
-            .map_err(|e| format!("unreadable shared weights: {e}"))?;
-        let net = self
-            .net()
-            .clone()
-            .try_load_record(record)
-            .map_err(|e| format!("shared weights of another shape: {e}"))?;
-        let mut sgd = self.sgd.clone();
-        sgd.read(optimizer, &net)
-            .map_err(|e| format!("SGD velocities that do not fit: {e}"))?;
-        (self.net, self.sgd) = (Some(net), sgd);
-        Ok(())
     }
 
     /// A copy one SGD step further along `loss`'s gradient at learning rate `lr`, with this
@@ -110,6 +112,7 @@ impl<M: Module> WithSgd<M> {
         WithSgd {
             net: Some(net),
             sgd,
+            with: self.with,
         }
     }
 
@@ -135,10 +138,54 @@ impl<M: Module> WithSgd<M> {
         WithSgd {
             net: Some(net),
             sgd: self.sgd.clone(),
+            with: self.with,
+        }
+    }
+}
+
+impl<M: Module + 'static, X: Send + 'static> TrainedWeights for WithSgd<M, X> {
+    fn step(&mut self, loss: Tensor<1>, lr: f64) {
+        if let Some(net) = self.net.take() {
+            let grads = GradientsParams::from_grads(loss.backward(), &net);
+            self.net = Some(self.sgd.step(lr, net, grads));
         }
     }
 
-    pub(crate) fn parameter_bits(&self) -> BTreeMap<String, Vec<u32>> {
+    fn save_weights(&self) -> Result<Vec<u8>, String> {
+        // `valid()` folds each batch norm's last running-statistics update into its value
+        // (burn keeps the latest update aside, per thread, until it is read this way), so
+        // the record holds the statistics as they are, not one update behind. The fold is
+        // exact and happens in the running supernet too, so saving changes nothing.
+        self.net()
+            .valid()
+            .into_record()
+            .into_bytes()
+            .map(|bytes| bytes.to_vec())
+            .map_err(|e| e.to_string())
+    }
+
+    fn save_optimizer(&self) -> Result<Vec<u8>, String> {
+        let mut out = Vec::new();
+        self.sgd.write(&mut out)?;
+        Ok(out)
+    }
+
+    fn load(&mut self, weights: &[u8], optimizer: &[u8]) -> Result<(), String> {
+        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(weights.to_vec()))
+            .map_err(|e| format!("unreadable shared weights: {e}"))?;
+        let net = self
+            .net()
+            .clone()
+            .try_load_record(record)
+            .map_err(|e| format!("shared weights of another shape: {e}"))?;
+        let mut sgd = self.sgd.clone();
+        sgd.read(optimizer, &net)
+            .map_err(|e| format!("SGD velocities that do not fit: {e}"))?;
+        (self.net, self.sgd) = (Some(net), sgd);
+        Ok(())
+    }
+
+    fn parameter_bits(&self) -> BTreeMap<String, Vec<u32>> {
         let mut bits = Bits::default();
         self.net().visit(&mut bits);
         bits.by_path
