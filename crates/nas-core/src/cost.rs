@@ -25,6 +25,12 @@ impl Cost {
         self.params += weights;
         self.flops += weights * (out_h * out_w) as u64;
     }
+    /// A depthwise convolution (one `k x k` filter per channel, `groups = c`).
+    pub fn depthwise_conv(&mut self, c: usize, k: usize, out_h: usize, out_w: usize) {
+        let weights = (c * k * k) as u64;
+        self.params += weights;
+        self.flops += weights * (out_h * out_w) as u64;
+    }
     pub fn batch_norm(&mut self, c: usize) {
         self.params += 2 * c as u64;
     }

@@ -1,11 +1,15 @@
 //! Search spaces. Each space is a plugin registered by name: NAS-Bench-201 cells
-//! (`nb201`), chain-structured CNNs (`chain-cnn`) and MLPs (`mlp`). Each has a tensor-free
+//! (`nb201`), DARTS/NASNet cells (`darts`), chain-structured CNNs (`chain-cnn`) and MLPs
+//! (`mlp`). Each has a tensor-free
 //! decoded architecture with a cost model here, and (feature `nn`) its burn network, so
 //! every method shares one model vocabulary; without `nn` this crate needs no tensors.
 
 pub mod chain_cnn;
 pub mod chain_cnn_cost;
 pub mod chain_cnn_space;
+pub mod darts;
+pub mod darts_cost;
+pub mod darts_space;
 pub mod lenet;
 pub mod mlp;
 pub mod mlp_cost;
@@ -17,6 +21,9 @@ pub mod nn;
 
 pub use chain_cnn::{ChainArch, ChainLayer};
 pub use chain_cnn_space::{ChainCnnSpace, ChainCnnSpaceConfig};
+pub use darts::DartsArch;
+pub use darts_cost::DartsNetConfig;
+pub use darts_space::{DartsSpace, DartsSpaceConfig};
 pub use mlp::{Activation, MlpArch};
 pub use mlp_space::{MlpSpace, MlpSpaceConfig};
 pub use nas_core::Cost;

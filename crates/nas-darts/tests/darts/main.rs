@@ -9,6 +9,7 @@ use nas_darts as _;
 use nas_eval as _;
 use nas_space as _;
 
+mod cell_space;
 mod gradient;
 mod resume;
 mod search;

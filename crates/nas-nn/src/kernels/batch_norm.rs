@@ -128,14 +128,45 @@ pub fn batch_norm(bn: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
     if !(device.is_autodiff() && bn.training.is_enabled() && applies(&device, x.dtype())) {
         return bn.forward(x);
     }
-    let (y, mean, variance) = <Dispatch as CpuKernels>::kernel_batch_norm_train(
-        x.into_dispatch(),
-        bn.gamma.val().into_dispatch(),
-        bn.beta.val().into_dispatch(),
-        bn.epsilon,
-    );
-    let mean = Tensor::<1>::from_dispatch(mean);
-    let variance = Tensor::<1>::from_dispatch(variance);
+    normalize_train(bn, x, bn.gamma.val(), bn.beta.val())
+}
+
+/// Batch norm without its affine pair (PyTorch's `affine=False`): the output is the
+/// normalized input, as in DARTS's search cells, where a learned scale per op would compete
+/// with the architecture weights that mix the ops. `bn`'s gamma and beta are read as
+/// constants (one and zero, since no gradient ever reaches them); its running statistics
+/// are kept as [`batch_norm`] keeps them.
+pub fn batch_norm_affine_free(bn: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
+    let device = x.device();
+    let (gamma, beta) = (bn.gamma.val().detach(), bn.beta.val().detach());
+    if !(device.is_autodiff() && bn.training.is_enabled()) {
+        let mean = bn.running_mean.value().to_device(&device);
+        let variance = bn.running_var.value().to_device(&device);
+        return burn::tensor::module::batch_norm(x, gamma, beta, mean, variance, bn.epsilon);
+    }
+    normalize_train(bn, x, gamma, beta)
+}
+
+/// Training mode: normalize by the batch statistics (through the kernel on a CPU
+/// backend), then move the running statistics towards them.
+fn normalize_train(bn: &BatchNorm, x: Tensor<4>, gamma: Tensor<1>, beta: Tensor<1>) -> Tensor<4> {
+    let device = x.device();
+    let (y, mean, variance) = if applies(&device, x.dtype()) {
+        let (y, mean, variance) = <Dispatch as CpuKernels>::kernel_batch_norm_train(
+            x.into_dispatch(),
+            gamma.into_dispatch(),
+            beta.into_dispatch(),
+            bn.epsilon,
+        );
+        (
+            Tensor::<4>::from_dispatch(y),
+            Tensor::<1>::from_dispatch(mean),
+            Tensor::<1>::from_dispatch(variance),
+        )
+    } else {
+        let out = burn::tensor::module::batch_norm_train(x, gamma, beta, bn.epsilon);
+        (out.output, out.mean, out.variance)
+    };
     let running_mean = bn.running_mean.value_sync().to_device(&device);
     let running_var = bn.running_var.value_sync().to_device(&device);
     let running_mean = running_mean
@@ -146,5 +177,5 @@ pub fn batch_norm(bn: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
         .add(variance.detach().mul_scalar(bn.momentum));
     bn.running_mean.update(running_mean.detach());
     bn.running_var.update(running_var.detach());
-    Tensor::<4>::from_dispatch(y)
+    y
 }

@@ -27,7 +27,7 @@ mod batch_norm;
 mod conv;
 
 pub use avg_pool::avg_pool;
-pub use batch_norm::batch_norm;
+pub use batch_norm::{batch_norm, batch_norm_affine_free};
 pub use conv::{ConvGeometry, conv2d, relu_conv2d};
 
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;

@@ -5,6 +5,8 @@
 //! backward pass; see each function for its network.
 
 use crate::chain_cnn::ChainArch;
+use crate::darts::{DartsArch, Op};
+use crate::darts_cost::{DartsNetConfig, STEM_MULTIPLIER};
 use crate::mlp::MlpArch;
 use crate::nb201_cost::Nb201NetConfig;
 use nas_nn::Counts;
@@ -96,4 +98,44 @@ pub fn nb201(ops: &[u32; 6], net: &Nb201NetConfig) -> Counts {
         params + 2.0 * ch + ch * classes + classes,
         acts + 2.0 * ch * h * w,
     ))
+}
+
+/// A DARTS network: each preprocessing keeps three maps (ReLU'd input, convolution, batch
+/// norm); an edge keeps four maps of its output size per ReLU-conv-conv-BN (a `sep_conv`
+/// has two), a factorized reduce four, a pool one; every node its sum, the cell its
+/// concatenation. Parameters are the structural count's, in `f64`.
+pub fn darts(arch: &DartsArch, net: &DartsNetConfig) -> Counts {
+    let [c_in, h, w] = net.input.map(|d| d as f64);
+    let stem = (STEM_MULTIPLIER * net.channels) as f64;
+    let mut params = 9.0 * c_in * stem + 2.0 * stem;
+    let mut acts = c_in * h * w + 2.0 * stem * h * w;
+    let (shapes, c_last) = net.cell_shapes();
+    for s in &shapes {
+        let c = s.channels as f64;
+        let plane = |size: [usize; 2]| (size[0] * size[1]) as f64;
+        let (c_pp, c_p) = (s.c_prev_prev as f64, s.c_prev as f64);
+        params += (c_pp + c_p) * c + 4.0 * c;
+        acts += 3.0 * c * (plane(s.size_prev_prev) + plane(s.size_prev));
+        let cell = if s.reduction {
+            &arch.reduce
+        } else {
+            &arch.normal
+        };
+        for e in &cell.edges {
+            let out = c * plane(s.size_prev.map(|d| (d - 1) / s.stride(e.input) + 1));
+            let k = e.op.kernel().unwrap_or(0) as f64;
+            let (p, maps) = match e.op {
+                Op::SEP_CONV_3X3 | Op::SEP_CONV_5X5 => (2.0 * (k * k * c + c * c + 2.0 * c), 8.0),
+                Op::DIL_CONV_3X3 | Op::DIL_CONV_5X5 => (k * k * c + c * c + 2.0 * c, 4.0),
+                Op::SKIP_CONNECT if s.stride(e.input) == 2 => (c * c + 2.0 * c, 4.0),
+                Op::SKIP_CONNECT => (0.0, 0.0),
+                _ => (0.0, 1.0),
+            };
+            params += p;
+            acts += maps * out;
+        }
+        acts += 8.0 * c * plane(s.out_size());
+    }
+    let (c_last, classes) = (c_last as f64, net.classes as f64);
+    counts((params + c_last * classes + classes, acts))
 }

@@ -6,6 +6,10 @@
 
 pub mod chain_cnn_net;
 pub mod counts;
+pub mod darts_net;
+pub mod darts_ops;
+pub mod darts_plugins;
+pub mod darts_supernet;
 pub mod lenet_net;
 pub mod mlp_net;
 pub mod nb201_net;
@@ -13,6 +17,9 @@ pub mod networks;
 pub mod supernet;
 
 pub use chain_cnn_net::ChainCnnNet;
+pub use darts_net::DartsNet;
+pub use darts_plugins::{DartsNetwork, DartsRelaxed, darts_net_config};
+pub use darts_supernet::DartsSupernet;
 pub use lenet_net::LeNet5Net;
 pub use mlp_net::MlpNet;
 pub use nb201_net::Nb201Net;
