@@ -24,7 +24,11 @@ tasks:
                     `enas`: ENAS on NB201 cells with real training (cost, derived
                     cell, transfer, ranking quality of the shared weights);
                     `oneshot`: DARTS, beta-DARTS, GDAS and ENAS over seeds, the
-                    derived cells' table accuracies and parameter-free share
+                    derived cells' table accuracies and parameter-free share;
+                    `darts [--setup-torch]`: DARTS search images/s and peak memory
+                    per CPU backend, first and second order, beside PyTorch's;
+                    `transfer`: a DARTS cell searched small, trained small and
+                    stacked larger, against a random cell
   tidy              check the rules of ARCHITECTURE.md: dependency edges between
                     crates (cargo metadata), no burn below the tensor-free crates,
                     anyhow only in binaries, every crate documented, seeded randomness
@@ -109,12 +113,11 @@ fn main() -> Result<()> {
             // optimized at opt-level 2: they share the test build instead of compiling
             // burn a second time in release (about 9 minutes here). The time goes to
             // burn's kernels, which that profile optimizes.
-            name @ ("zero-cost" | "train" | "kernels" | "baseline" | "enas" | "oneshot") => {
-                run_bin(&name.replace('-', "_"), &[], &rest[1..])
-            }
+            name @ ("zero-cost" | "train" | "kernels" | "baseline" | "enas" | "oneshot"
+            | "darts" | "transfer") => run_bin(&name.replace('-', "_"), &[], &rest[1..]),
             other => {
                 bail!(
-                    "unknown benchmark `{other}`; available: throughput, nb201, zero-cost, train, kernels, baseline, enas, oneshot"
+                    "unknown benchmark `{other}`; available: throughput, nb201, zero-cost, train, kernels, baseline, enas, oneshot, darts, transfer"
                 )
             }
         },

@@ -3,31 +3,39 @@
 //! of random data, one SGD-momentum step per batch (forward, backward, update), for the
 //! cells `333132` (index 6111), `222222` and `343434`.
 //!
-//! Reference: PyTorch on a 2-thread CPU trains them at about 74, 127 and 59 images/s.
+//! Beside each cell, when a Python with torch is at hand, PyTorch trains the same network
+//! the same way (`bench/reference/train_nb201.py`), measured in the same run.
 //!
 //! Options: `--steps N` (timed steps per cell and backend, 5), `--batch N` (64),
-//! `--backends a,b` (every CPU backend registered), `--cells a,b` (the three above).
+//! `--backends a,b` (every CPU backend registered), `--cells a,b` (the three above),
+//! `--python PATH` (a Python with torch; default: the venv `--setup-torch` makes, when it
+//! exists), `--setup-torch` (make that venv first; about 3 GB of downloads).
 
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{GradientsParams, SgdConfig};
 use burn::tensor::{Int, Tensor, TensorData};
+use nas_bench_train::reference::{self, Figure, column, ratio};
 use nas_builtins as _;
 use nas_core::{Rng, SearchSpace};
 use nas_nn::{backend_names, device};
 use nas_space::nn::Nb201Net;
 use nas_space::{Nb201NetConfig, Nb201Space};
-use std::process::ExitCode;
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
 use std::time::Instant;
 
-const PYTORCH: [(&str, f64); 3] = [("333132", 74.0), ("222222", 127.0), ("343434", 59.0)];
+/// The cells measured by default: the benchmark's `333132` (index 6111), the cheapest and
+/// a costly one.
+const CELLS: [&str; 3] = ["333132", "222222", "343434"];
 
 struct Options {
     steps: usize,
     batch: usize,
     backends: Vec<String>,
     cells: Vec<String>,
+    python: Option<PathBuf>,
 }
 
 /// Training images per second of the NB201 network per CPU backend.
@@ -42,9 +50,15 @@ struct Args {
     /// Comma-separated backends (default: every registered CPU backend).
     #[arg(long, value_delimiter = ',')]
     backends: Option<Vec<String>>,
-    /// Comma-separated cells, as op codes (default: the three with PyTorch figures).
+    /// Comma-separated cells, as op codes (default: the three above).
     #[arg(long, value_delimiter = ',')]
     cells: Option<Vec<String>>,
+    /// A Python with torch for the reference column.
+    #[arg(long)]
+    python: Option<PathBuf>,
+    /// Make the throwaway venv for the reference column first.
+    #[arg(long)]
+    setup_torch: bool,
 }
 
 fn options() -> Result<Options, String> {
@@ -61,7 +75,8 @@ fn options() -> Result<Options, String> {
         }),
         cells: a
             .cells
-            .unwrap_or_else(|| PYTORCH.iter().map(|(c, _)| c.to_string()).collect()),
+            .unwrap_or_else(|| CELLS.iter().map(ToString::to_string).collect()),
+        python: reference::python(a.python, a.setup_torch)?,
     })
 }
 
@@ -133,13 +148,25 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         };
-        let pytorch = PYTORCH.iter().find(|(c, _)| c == code).map(|(_, r)| *r);
+        let pytorch = o.python.as_ref().map(|py| {
+            reference::run(
+                Command::new(py)
+                    .arg(reference::script("train_nb201.py"))
+                    .args(["--cell", code])
+                    .args(["--steps", &o.steps.to_string()])
+                    .args(["--batch", &o.batch.to_string()]),
+            )
+        });
+        if let Some(Err(e)) = &pytorch {
+            eprintln!("PyTorch reference failed: {e}");
+        }
+        let speed = |f: &Figure| f.images_per_s;
         for backend in &o.backends {
             match throughput(&ops, backend, &o) {
                 Ok(rate) => println!(
                     "| {code} | {backend} | {rate:.1} | {} | {} |",
-                    pytorch.map_or("n/a".into(), |r| format!("{r:.0}")),
-                    pytorch.map_or("n/a".into(), |r| format!("{:.2}", rate / r)),
+                    column(&pytorch, speed),
+                    ratio(rate, &pytorch, speed),
                 ),
                 Err(e) => {
                     eprintln!("error: {backend}: {e}");

@@ -3,13 +3,14 @@
 //! mixed passes agree on one-hot weights, and DARTS and GDAS search it end to end.
 
 use burn::nn::PaddingConfig2d;
-use burn::nn::pool::MaxPool2dConfig;
+use burn::nn::pool::{AvgPool2dConfig, MaxPool2dConfig};
 use burn::tensor::{Device, Tensor, TensorData};
 use nas_core::{Rng, SearchSpace};
 use nas_darts::{DartsConfig, Relaxation, RelaxedSearch};
 use nas_data::DataConfig;
 use nas_nn::{NetSpec, NetworkBuilder, Task, batch};
 use nas_space::darts::{DARTS_V2, PRIMITIVES};
+use nas_space::nn::darts_ops::Pool3x3;
 use nas_space::nn::{DartsNetwork, DartsSupernet, darts_net_config};
 use nas_space::{DartsArch, DartsSpace};
 use std::sync::Arc;
@@ -63,16 +64,37 @@ fn built_networks_have_their_structural_count_and_shape() {
 }
 
 #[test]
-fn max_pooling_never_picks_its_padding() {
-    // The original pads max pooling with -inf: an all-negative map stays negative.
-    let device = Device::flex();
-    let pool = MaxPool2dConfig::new([3, 3])
-        .with_strides([2, 2])
-        .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
-        .init();
-    let x = Tensor::<4>::ones([1, 1, 4, 4], &device).mul_scalar(-1.0);
-    let y: Vec<f32> = pool.forward(x).into_data().try_to_vec::<f32>().unwrap();
-    assert_eq!(y, vec![-1.0; 4]);
+fn the_pools_are_burns_pools_at_either_stride() {
+    // Max pooling pads with -inf (a negative map stays negative); average pooling does not
+    // count the padding. Odd sizes too, though the network only halves even ones.
+    let device = Device::flex().autodiff();
+    let mut rng = Rng::new(9);
+    for (side, stride) in [(6, 1), (6, 2), (7, 2), (5, 1)] {
+        let values: Vec<f32> = (0..2 * 3 * side * side)
+            .map(|_| rng.uniform_in(-2.0, -1.0) as f32)
+            .collect();
+        let x = Tensor::<4>::from_data(TensorData::new(values, [2, 3, side, side]), &device);
+        let padding = PaddingConfig2d::Explicit(1, 1, 1, 1);
+        let theirs_max = MaxPool2dConfig::new([3, 3])
+            .with_strides([stride, stride])
+            .with_padding(padding.clone())
+            .init()
+            .forward(x.clone());
+        let theirs_avg = AvgPool2dConfig::new([3, 3])
+            .with_strides([stride, stride])
+            .with_padding(padding)
+            .with_count_include_pad(false)
+            .init()
+            .forward(x.clone());
+        for (ours, theirs) in [
+            (Pool3x3::max(stride).forward(x.clone()), theirs_max),
+            (Pool3x3::average(stride).forward(x.clone()), theirs_avg),
+        ] {
+            assert_eq!(ours.dims(), theirs.dims(), "{side} {stride}");
+            let diff: f32 = (ours - theirs).abs().max().into_scalar();
+            assert!(diff < 1e-6, "{side} {stride}: {diff}");
+        }
+    }
 }
 
 #[test]

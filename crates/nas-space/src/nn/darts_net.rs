@@ -6,13 +6,12 @@
 //! [`DartsNetConfig::check_input`]); output `[batch, classes]` logits.
 
 use super::darts_ops::{FactorizedReduce, Preprocess, ReluConv1x1Bn, ReluDwPwBn, SepConv};
-use super::darts_ops::{avg_pool_3x3, dil_conv, max_pool_3x3};
+use super::darts_ops::{Pool3x3, dil_conv};
 use super::nb201_net::{bn_params, classifier, conv};
 use crate::darts::{DartsArch, DartsCell, Op};
 use crate::darts_cost::{CellShape, DartsNetConfig, STEM_MULTIPLIER};
 use burn::module::{Module, ModuleDisplay};
 use burn::nn::conv::Conv2d;
-use burn::nn::pool::{AvgPool2d, MaxPool2d};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear};
 use burn::tensor::{Device, Tensor};
 use nas_core::Rng;
@@ -27,8 +26,7 @@ pub struct CellOp {
     sep: Option<SepConv>,
     dil: Option<ReluDwPwBn>,
     reduce: Option<FactorizedReduce>,
-    max: Option<MaxPool2d>,
-    avg: Option<AvgPool2d>,
+    pool: Option<Pool3x3>,
 }
 
 impl CellOp {
@@ -42,8 +40,11 @@ impl CellOp {
                 .then(|| dil_conv(channels, kernel, stride, true, d)),
             reduce: (op == Op::SKIP_CONNECT && stride == 2)
                 .then(|| FactorizedReduce::new(channels, channels, true, d)),
-            max: (op == Op::MAX_POOL_3X3).then(|| max_pool_3x3(stride)),
-            avg: (op == Op::AVG_POOL_3X3).then(|| avg_pool_3x3(stride)),
+            pool: match op {
+                Op::MAX_POOL_3X3 => Some(Pool3x3::max(stride)),
+                Op::AVG_POOL_3X3 => Some(Pool3x3::average(stride)),
+                _ => None,
+            },
         }
     }
 
@@ -54,10 +55,8 @@ impl CellOp {
             op.forward(x)
         } else if let Some(op) = &self.reduce {
             op.forward(x)
-        } else if let Some(pool) = &self.max {
+        } else if let Some(pool) = &self.pool {
             pool.forward(x)
-        } else if let Some(pool) = &self.avg {
-            kernels::avg_pool(pool, x)
         } else {
             x
         }

@@ -9,15 +9,12 @@
 
 use super::darts_net::{CellStack, StackedCell};
 use super::darts_ops::{
-    FactorizedReduce, Norm, Preprocess, ReluConv1x1Bn, ReluDwPwBn, SepConv, avg_pool_3x3, dil_conv,
-    max_pool_3x3,
+    FactorizedReduce, Norm, Pool3x3, Preprocess, ReluConv1x1Bn, ReluDwPwBn, SepConv, dil_conv,
 };
 use crate::darts::{PRIMITIVES, SEARCH_EDGES, STEPS};
 use crate::darts_cost::{CellShape, DartsNetConfig};
 use burn::module::Module;
-use burn::nn::pool::{AvgPool2d, MaxPool2d};
 use burn::tensor::{Device, Tensor};
-use nas_nn::kernels;
 
 /// Candidate ops per edge.
 pub const CANDIDATES: usize = PRIMITIVES.len();
@@ -25,9 +22,9 @@ pub const CANDIDATES: usize = PRIMITIVES.len();
 /// One edge with every op.
 #[derive(Module, Debug)]
 pub struct MixedOp {
-    max_pool: MaxPool2d,
+    max_pool: Pool3x3,
     max_pool_norm: Norm,
-    avg_pool: AvgPool2d,
+    avg_pool: Pool3x3,
     avg_pool_norm: Norm,
     /// `skip_connect` at stride 2; at stride 1 it is the identity.
     skip_reduce: Option<FactorizedReduce>,
@@ -40,9 +37,9 @@ pub struct MixedOp {
 impl MixedOp {
     fn new(c: usize, stride: usize, d: &Device) -> Self {
         MixedOp {
-            max_pool: max_pool_3x3(stride),
+            max_pool: Pool3x3::max(stride),
             max_pool_norm: Norm::new(c, false, d),
-            avg_pool: avg_pool_3x3(stride),
+            avg_pool: Pool3x3::average(stride),
             avg_pool_norm: Norm::new(c, false, d),
             skip_reduce: (stride == 2).then(|| FactorizedReduce::new(c, c, false, d)),
             sep_3x3: SepConv::new(c, 3, stride, false, d),
@@ -57,9 +54,7 @@ impl MixedOp {
     fn op(&self, x: Tensor<4>, k: usize) -> Option<Tensor<4>> {
         Some(match k {
             1 => self.max_pool_norm.forward(self.max_pool.forward(x)),
-            2 => self
-                .avg_pool_norm
-                .forward(kernels::avg_pool(&self.avg_pool, x)),
+            2 => self.avg_pool_norm.forward(self.avg_pool.forward(x)),
             3 => match &self.skip_reduce {
                 Some(r) => r.forward(x),
                 None => x,
