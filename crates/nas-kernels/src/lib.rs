@@ -19,6 +19,7 @@
 mod avg_pool;
 mod batch_norm;
 mod conv2d;
+mod depthwise;
 mod lanes;
 mod matmul;
 mod microkernel;
@@ -29,6 +30,9 @@ pub use batch_norm::{
     BatchNormGrads, BatchNormOutput, BatchNormShape, batch_norm_backward, batch_norm_forward,
 };
 pub use conv2d::{Conv2dShape, conv2d_forward, conv2d_input_grad, conv2d_weight_grad};
+pub use depthwise::{
+    DepthwiseShape, depthwise_forward, depthwise_input_grad, depthwise_weight_grad,
+};
 
 /// Makes the calling thread (a program's main thread) one of the threads of rayon's
 /// global pool, which the kernels run on. Call it first thing in `main`, before anything

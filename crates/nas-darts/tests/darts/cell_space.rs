@@ -3,12 +3,14 @@
 //! mixed passes agree on one-hot weights, and DARTS and GDAS search it end to end.
 
 use burn::nn::PaddingConfig2d;
+use burn::nn::conv::Conv2dConfig;
 use burn::nn::pool::{AvgPool2dConfig, MaxPool2dConfig};
+use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor, TensorData};
 use nas_core::{Rng, SearchSpace};
 use nas_darts::{DartsConfig, Relaxation, RelaxedSearch};
 use nas_data::DataConfig;
-use nas_nn::{NetSpec, NetworkBuilder, Task, batch};
+use nas_nn::{NetSpec, NetworkBuilder, Task, batch, kernels};
 use nas_space::darts::{DARTS_V2, PRIMITIVES};
 use nas_space::nn::darts_ops::Pool3x3;
 use nas_space::nn::{DartsNetwork, DartsSupernet, darts_net_config};
@@ -61,6 +63,70 @@ fn built_networks_have_their_structural_count_and_shape() {
     );
     assert!(odd.unwrap_err().contains("multiples of 4"));
     assert_eq!(darts_net_config(&spec(16, 2, [3, 32, 32])).cells, 8);
+}
+
+#[test]
+fn depthwise_convolutions_are_burns_grouped_ones() {
+    // The depthwise kernel against burn's grouped convolution: output, input gradient
+    // and weight gradient, with and without the fused ReLU.
+    let device = Device::flex().autodiff();
+    let mut rng = Rng::new(4);
+    for (k, stride, dilation, relu_first) in [
+        (3, 1, 1, true),
+        (5, 2, 1, true),
+        (3, 1, 2, false),
+        (5, 2, 2, true),
+    ] {
+        let padding = dilation * (k - 1) / 2;
+        let conv = Conv2dConfig::new([4, 4], [k, k])
+            .with_groups(4)
+            .with_stride([stride, stride])
+            .with_dilation([dilation, dilation])
+            .with_padding(PaddingConfig2d::Explicit(
+                padding, padding, padding, padding,
+            ))
+            .with_bias(false)
+            .init(&device);
+        let values: Vec<f32> = (0..2 * 4 * 8 * 8)
+            .map(|_| rng.uniform_in(-1.0, 1.0) as f32)
+            .collect();
+        let x =
+            Tensor::<4>::from_data(TensorData::new(values, [2, 4, 8, 8]), &device).require_grad();
+        let ours = if relu_first {
+            kernels::relu_conv2d(&conv, x.clone())
+        } else {
+            kernels::conv2d(&conv, x.clone())
+        };
+        let theirs = conv.forward(if relu_first {
+            relu(x.clone())
+        } else {
+            x.clone()
+        });
+        let close = |a: Tensor<4>, b: Tensor<4>, what: &str| {
+            assert_eq!(a.dims(), b.dims(), "{what}");
+            let diff: f32 = (a - b).abs().max().into_scalar();
+            assert!(
+                diff < 1e-5,
+                "k {k} stride {stride} dilation {dilation}: {what} {diff}"
+            );
+        };
+        close(ours.clone(), theirs.clone(), "output");
+        let weights = Tensor::<4>::ones(ours.dims(), &device).mul_scalar(0.5);
+        let (g_ours, g_theirs) = (
+            (ours * weights.clone()).sum().backward(),
+            (theirs * weights).sum().backward(),
+        );
+        close(
+            Tensor::from_inner(x.grad(&g_ours).unwrap()),
+            Tensor::from_inner(x.grad(&g_theirs).unwrap()),
+            "input gradient",
+        );
+        close(
+            Tensor::from_inner(conv.weight.val().grad(&g_ours).unwrap()),
+            Tensor::from_inner(conv.weight.val().grad(&g_theirs).unwrap()),
+            "weight gradient",
+        );
+    }
 }
 
 #[test]

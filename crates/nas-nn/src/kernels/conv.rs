@@ -1,13 +1,9 @@
 //! Convolution ([`nas_kernels::conv2d_forward`] and its two gradients), with or without
 //! the ReLU before it fused.
 
-use super::{CpuKernels, applies, dims4, values, write};
-use burn::backend::autodiff::checkpoint::base::Checkpointer;
-use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
-use burn::backend::autodiff::grads::Gradients;
-use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
-use burn::backend::tensor::FloatTensor;
-use burn::backend::{Autodiff, Backend, Dispatch, TensorMetadata};
+use super::filter::FilterKernel;
+use super::{CpuKernels, DepthwiseGeometry, applies};
+use burn::backend::Dispatch;
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2d;
 use burn::tensor::Tensor;
@@ -25,88 +21,52 @@ pub struct ConvGeometry {
     pub relu_input: bool,
 }
 
-/// The backward pass: the kernels' input and weight gradients.
-#[derive(Debug)]
-struct KernelConvBackward;
+impl ConvGeometry {
+    fn shape(self, xd: [usize; 4], wd: [usize; 4]) -> Conv2dShape {
+        let [batch, channels_in, height, width] = xd;
+        let [channels_out, _, kh, kw] = wd;
+        Conv2dShape {
+            batch,
+            channels_in,
+            height,
+            width,
+            channels_out,
+            kernel: [kh, kw],
+            stride: self.stride,
+            padding: self.padding,
+            relu_input: self.relu_input,
+        }
+    }
+}
 
-impl<B: Backend> Backward<B, 2> for KernelConvBackward {
-    /// The forward pass's input and weight (shared storage, not copies) and geometry.
-    type State = (FloatTensor<B>, FloatTensor<B>, ConvGeometry);
-
-    fn backward(
+impl FilterKernel for ConvGeometry {
+    fn forward(
         self,
-        ops: Ops<Self::State, 2>,
-        grads: &mut Gradients,
-        _checkpointer: &mut Checkpointer,
-    ) {
-        let [node_x, node_weight] = ops.parents;
-        let dy = grads.consume::<B>(&ops.node);
-        let (x, weight, geometry) = ops.state;
-        let s = shape_of::<B>(&x, &weight, geometry);
-        let device = dy.device();
-        let dy = values::<B>(&dy);
-        let x_values = values::<B>(&x);
-        if let Some(node) = node_x {
-            let dx = conv2d_input_grad(&dy, &values::<B>(&weight), &x_values, &s);
-            grads.register::<B>(node.id, write::<B>(dx, x.shape().to_vec(), &device));
-        }
-        if let Some(node) = node_weight {
-            let dw = conv2d_weight_grad(&x_values, &dy, &s);
-            let dims = vec![s.channels_out, s.channels_in, s.kernel[0], s.kernel[1]];
-            grads.register::<B>(node.id, write::<B>(dw, dims, &device));
-        }
+        x: &[f32],
+        xd: [usize; 4],
+        w: &[f32],
+        wd: [usize; 4],
+    ) -> (Vec<f32>, Vec<usize>) {
+        let s = self.shape(xd, wd);
+        let [h, w_out] = s.output_size();
+        (
+            conv2d_forward(x, w, &s),
+            vec![s.batch, s.channels_out, h, w_out],
+        )
     }
-}
-
-/// The autodiff backend's convolution: the inner backend's, plus a backward step.
-pub(super) fn autodiff<B: Backend + CpuKernels, C: CheckpointStrategy>(
-    x: FloatTensor<Autodiff<B, C>>,
-    weight: FloatTensor<Autodiff<B, C>>,
-    geometry: ConvGeometry,
-) -> FloatTensor<Autodiff<B, C>> {
-    let nodes = [x.node(), weight.node()];
-    let (x, weight) = (x.into_primitive(), weight.into_primitive());
-    let y = B::kernel_conv2d(x.clone(), weight.clone(), geometry);
-    match KernelConvBackward
-        .prepare::<C>(nodes)
-        .compute_bound()
-        .stateful()
-    {
-        OpsKind::Tracked(prep) => prep.finish((x, weight, geometry), y),
-        OpsKind::UnTracked(prep) => prep.finish(y),
+    fn input_grad(
+        self,
+        dy: &[f32],
+        w: &[f32],
+        x: &[f32],
+        xd: [usize; 4],
+        wd: [usize; 4],
+    ) -> Vec<f32> {
+        conv2d_input_grad(dy, w, x, &self.shape(xd, wd))
     }
-}
-
-fn shape_of<B: Backend>(
-    x: &FloatTensor<B>,
-    weight: &FloatTensor<B>,
-    g: ConvGeometry,
-) -> Conv2dShape {
-    let [batch, channels_in, height, width] = dims4::<B>(x);
-    let [channels_out, _, kh, kw] = dims4::<B>(weight);
-    Conv2dShape {
-        batch,
-        channels_in,
-        height,
-        width,
-        channels_out,
-        kernel: [kh, kw],
-        stride: g.stride,
-        padding: g.padding,
-        relu_input: g.relu_input,
+    fn weight_grad(self, x: &[f32], dy: &[f32], xd: [usize; 4], wd: [usize; 4]) -> Vec<f32> {
+        conv2d_weight_grad(x, dy, &self.shape(xd, wd))
     }
-}
-
-pub(super) fn forward<B: Backend>(
-    x: FloatTensor<B>,
-    weight: FloatTensor<B>,
-    geometry: ConvGeometry,
-) -> FloatTensor<B> {
-    let s = shape_of::<B>(&x, &weight, geometry);
-    let device = x.device();
-    let y = conv2d_forward(&values::<B>(&x), &values::<B>(&weight), &s);
-    let [h, w] = s.output_size();
-    write::<B>(y, vec![s.batch, s.channels_out, h, w], &device)
 }
 
 /// `conv.forward(x)`, through the kernels where they apply (see the module doc); the
@@ -124,6 +84,41 @@ pub fn relu_conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     convolve(conv, x, true)
 }
 
+/// A convolution with one square filter per channel (`groups` = input = output channels,
+/// no bias), the same stride, padding and dilation along both axes, through the depthwise
+/// kernel; `None` for any other.
+fn depthwise(
+    conv: &Conv2d,
+    x: Tensor<4>,
+    weight: &Tensor<4>,
+    padding: [usize; 2],
+    relu_input: bool,
+) -> Option<Tensor<4>> {
+    let [out, per_group, kh, kw] = weight.dims();
+    let channels = x.dims()[1];
+    let square = kh == kw
+        && conv.stride[0] == conv.stride[1]
+        && conv.dilation[0] == conv.dilation[1]
+        && padding[0] == padding[1];
+    let depthwise = conv.groups > 1 && conv.groups == channels && out == channels && per_group == 1;
+    if !(depthwise && square && conv.bias.is_none()) {
+        return None;
+    }
+    let geometry = DepthwiseGeometry {
+        stride: conv.stride[0],
+        padding: padding[0],
+        dilation: conv.dilation[0],
+        relu_input,
+    };
+    Some(Tensor::<4>::from_dispatch(
+        <Dispatch as CpuKernels>::kernel_depthwise(
+            x.into_dispatch(),
+            weight.clone().into_dispatch(),
+            geometry,
+        ),
+    ))
+}
+
 fn convolve(conv: &Conv2d, x: Tensor<4>, relu_input: bool) -> Tensor<4> {
     let padding = match conv.padding {
         PaddingConfig2d::Valid => Some([0, 0]),
@@ -133,10 +128,14 @@ fn convolve(conv: &Conv2d, x: Tensor<4>, relu_input: bool) -> Tensor<4> {
         PaddingConfig2d::Same => None,
     };
     let weight = conv.weight.val();
-    let covered = conv.groups == 1
-        && conv.dilation == [1, 1]
-        && x.dtype() == weight.dtype()
-        && applies(&x.device(), x.dtype());
+    let on_kernels = x.dtype() == weight.dtype() && applies(&x.device(), x.dtype());
+    if let Some(y) = padding
+        .filter(|_| on_kernels)
+        .and_then(|p| depthwise(conv, x.clone(), &weight, p, relu_input))
+    {
+        return y;
+    }
+    let covered = conv.groups == 1 && conv.dilation == [1, 1] && on_kernels;
     let Some(padding) = padding.filter(|_| covered) else {
         return conv.forward(if relu_input { relu(x) } else { x });
     };

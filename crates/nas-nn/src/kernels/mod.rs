@@ -1,5 +1,6 @@
 //! The CPU kernels of `nas-kernels` as burn operations on the flex and ndarray backends,
-//! each with its own backward pass: convolution ([`conv2d`]), training-mode batch norm
+//! each with its own backward pass: convolution ([`conv2d`], depthwise ones included),
+//! training-mode batch norm
 //! ([`batch_norm`]) and NB201's average pooling ([`avg_pool`]).
 //!
 //! burn composes both on its CPU backends out of general tensor operations: a
@@ -25,10 +26,13 @@
 mod avg_pool;
 mod batch_norm;
 mod conv;
+mod depthwise;
+mod filter;
 
 pub use avg_pool::avg_pool;
 pub use batch_norm::{batch_norm, batch_norm_affine_free};
 pub use conv::{ConvGeometry, conv2d, relu_conv2d};
+pub use depthwise::DepthwiseGeometry;
 
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::tensor::FloatTensor;
@@ -52,7 +56,17 @@ pub trait CpuKernels: Backend {
         weight: FloatTensor<Self>,
         geometry: ConvGeometry,
     ) -> FloatTensor<Self> {
-        conv::forward::<Self>(x, weight, geometry)
+        filter::forward::<Self, ConvGeometry>(x, weight, geometry)
+    }
+
+    /// A depthwise convolution without bias of `[batch, channels, h, w]` by
+    /// `[channels, 1, k, k]`.
+    fn kernel_depthwise(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        geometry: DepthwiseGeometry,
+    ) -> FloatTensor<Self> {
+        filter::forward::<Self, DepthwiseGeometry>(x, weight, geometry)
     }
 
     /// Training-mode batch norm of `[batch, channels, h, w]`: the output, and the batch
@@ -85,7 +99,15 @@ impl<B: Backend + CpuKernels, C: CheckpointStrategy> CpuKernels for Autodiff<B, 
         weight: FloatTensor<Self>,
         geometry: ConvGeometry,
     ) -> FloatTensor<Self> {
-        conv::autodiff::<B, C>(x, weight, geometry)
+        filter::autodiff::<B, C, ConvGeometry>(x, weight, geometry, B::kernel_conv2d)
+    }
+
+    fn kernel_depthwise(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        geometry: DepthwiseGeometry,
+    ) -> FloatTensor<Self> {
+        filter::autodiff::<B, C, DepthwiseGeometry>(x, weight, geometry, B::kernel_depthwise)
     }
 
     fn kernel_batch_norm_train(
