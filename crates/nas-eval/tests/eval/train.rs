@@ -174,7 +174,7 @@ fn spaces_without_a_network_are_refused() {
     let config = PluginConfig::<dyn EvaluatorConfig>::from_value(v).unwrap();
     let e = config.config.build(&s).unwrap_err().to_string();
     assert!(
-        e.contains("chain-cnn, mlp, nb201") && e.contains("unknown-space"),
+        e.contains("chain-cnn, darts, mlp, nb201") && e.contains("unknown-space"),
         "{e}"
     );
     let v = serde_json::json!({"type": "zero-cost"});
