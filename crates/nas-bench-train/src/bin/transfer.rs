@@ -121,17 +121,7 @@ fn run() -> Result<String, String> {
     let shared: Arc<dyn SearchSpace> = Arc::new(space.clone());
     let (method, search) = search_config(&a)?;
     let network = nas_nn::network_of(space.name())?;
-    let train = TrainConfig {
-        epochs: a.train_epochs,
-        data_fraction: a.train_fraction,
-        backend: a.backend.clone(),
-        data: DataConfig {
-            dataset: serde_json::from_value::<DataSource>(json!(a.dataset))
-                .map_err(|e| format!("--dataset: {e}"))?,
-            ..DataConfig::default()
-        },
-        ..TrainConfig::default()
-    };
+    let train = train_config(&a)?;
     train.check().map_err(|e| e.to_string())?;
     let splits = train.data.load().map_err(|e| e.to_string())?;
     let device = nas_nn::device(&a.backend).map_err(|e| e.to_string())?;
@@ -143,6 +133,7 @@ fn run() -> Result<String, String> {
             a.large_cells_per_stage,
         ),
     ];
+    let recipe = train.recipe();
     let mut rows: Vec<(String, Row)> = Vec::new();
     for kind in ["searched", "random"] {
         for (size, c, n) in sizes {
@@ -150,18 +141,7 @@ fn run() -> Result<String, String> {
             rows.push((label, Row::default()));
         }
     }
-    let mut report = format!(
-        "# {} on the DARTS space: searched on {} (C={}, {} cells, {} epochs, {:.0}% of the training split), trained {} epochs on {:.0}% ({} backend)\n\n",
-        a.method,
-        splits.name,
-        a.channels,
-        3 * a.cells_per_stage + 2,
-        a.search_epochs,
-        100.0 * a.search_fraction,
-        a.train_epochs,
-        100.0 * a.train_fraction,
-        a.backend
-    );
+    let mut report = header(&a, &splits.name);
     for seed in 0..a.seeds {
         let phase =
             RelaxedSearch::new(method, &search, shared.clone()).map_err(|e| e.to_string())?;
@@ -187,7 +167,7 @@ fn run() -> Result<String, String> {
                 }
                 .spec(&splits, None);
                 let job = FitJob {
-                    recipe: &train.recipe(),
+                    recipe: &recipe,
                     splits: &splits,
                     epochs: train.epochs,
                     data_fraction: train.data_fraction,
@@ -207,11 +187,51 @@ fn run() -> Result<String, String> {
             }
         }
     }
+    write_table(&mut report, &rows);
+    if let Some(path) = &a.out {
+        std::fs::write(path, &report).map_err(|e| format!("{path}: {e}"))?;
+    }
+    Ok(report)
+}
+
+/// The training recipe of every network: the same for searched and random cells.
+fn train_config(a: &Args) -> Result<TrainConfig, String> {
+    let train = TrainConfig {
+        epochs: a.train_epochs,
+        data_fraction: a.train_fraction,
+        backend: a.backend.clone(),
+        data: DataConfig {
+            dataset: serde_json::from_value::<DataSource>(json!(a.dataset))
+                .map_err(|e| format!("--dataset: {e}"))?,
+            ..DataConfig::default()
+        },
+        ..TrainConfig::default()
+    };
+    Ok(train)
+}
+
+/// The report's first line: what was searched and trained, and how.
+fn header(a: &Args, data: &str) -> String {
+    format!(
+        "# {} on the DARTS space: searched on {data} (C={}, {} cells, {} epochs, {:.0}% of the training split), trained {} epochs on {:.0}% ({} backend)\n\n",
+        a.method,
+        a.channels,
+        3 * a.cells_per_stage + 2,
+        a.search_epochs,
+        100.0 * a.search_fraction,
+        a.train_epochs,
+        100.0 * a.train_fraction,
+        a.backend
+    )
+}
+
+/// The table of every network's test accuracies over the seeds.
+fn write_table(report: &mut String, rows: &[(String, Row)]) {
     let _ = writeln!(
         report,
         "\n| network | test acc per seed | mean ± sd | params (per seed) |\n|---|---|---|---|"
     );
-    for (label, row) in &rows {
+    for (label, row) in rows {
         let (mean, sd) = mean_sd(&row.accs);
         let per_seed: Vec<String> = row.accs.iter().map(|v| format!("{v:.2}")).collect();
         let params: Vec<String> = row.params.iter().map(u64::to_string).collect();
@@ -223,10 +243,6 @@ fn run() -> Result<String, String> {
         );
     }
     let _ = writeln!(report, "\nops: {}", PRIMITIVES[1..].join(", "));
-    if let Some(path) = &a.out {
-        std::fs::write(path, &report).map_err(|e| format!("{path}: {e}"))?;
-    }
-    Ok(report)
 }
 
 fn main() -> ExitCode {
