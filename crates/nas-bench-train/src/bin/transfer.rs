@@ -68,7 +68,7 @@ fn search_config(a: &Args) -> Result<(&'static str, DartsConfig), String> {
         "epochs": a.search_epochs,
         "data_fraction": a.search_fraction,
     });
-    let read = |e: serde_json::Error| format!("--method {}: {e}", a.method);
+    let read = |e: serde_json::Error| format!("--method {} --dataset {}: {e}", a.method, a.dataset);
     Ok(match a.method.as_str() {
         "darts" => (
             "darts",
