@@ -22,20 +22,21 @@
 //! it is, and reported NB201's optimum region on CIFAR-10.
 //!
 //! Second order (`order = 2`): alpha's gradient at the weights unrolled one SGD step on
-//! the training batch, less the paper's finite-difference Hessian-vector term.
-//!
-//! Not yet here: the DARTS cell space.
+//! the training batch, less the paper's finite-difference Hessian-vector term
+//! ([`hessian_vector_product`]).
 
 mod adam;
 mod checkpoint;
 mod config;
 mod derived;
+mod hessian;
 mod phase;
 
 pub use adam::Adam;
 pub use checkpoint::PHASE_KEY;
 pub use config::{BetaDartsConfig, DartsConfig, GdasConfig, Relaxation};
 pub use derived::Derived;
+pub use hessian::hessian_vector_product;
 pub use phase::{DartsCost, DartsOutcome, EpochRecord, RelaxedSearch, row_softmax};
 
 use nas_core::SearchSpace;

@@ -5,6 +5,7 @@
 use super::adam::Adam;
 use super::checkpoint::PHASE_KEY;
 use super::config::{DartsConfig, Relaxation};
+use super::hessian::hessian_vector_product;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::tensor::activation::{log_softmax, softmax};
 use burn::tensor::{Device, Gradients, Int, Tensor, TensorData};
@@ -332,7 +333,7 @@ impl RelaxedSearch {
         let mut grad = self.alpha_grad(&a, &grads)?;
         if let Some(unrolled) = &unrolled {
             let direction = unrolled.weight_grads(&grads);
-            let hessian = self.hessian_term(state, &direction, 0.01, train_indices, step)?;
+            let hessian = self.hessian_term(state, &direction, train_indices, step)?;
             for (g, h) in grad.iter_mut().zip(hessian) {
                 *g -= (xi * h) as f32;
             }
@@ -350,38 +351,31 @@ impl RelaxedSearch {
         Ok(correct.max(0) as usize)
     }
 
-    /// Second-order DARTS's Hessian term, `(g(w+) - g(w-)) / 2 eps` with `g` the alpha
-    /// gradient of the training loss and `w± = w ± eps v`, `v` the unrolled weights'
-    /// validation gradient and `eps = radius / |v|` (the paper's finite-difference
-    /// Hessian-vector product takes `radius = 0.01`); zeros where `v` vanishes.
+    /// Second-order DARTS's Hessian term ([`hessian_vector_product`]): along `direction`,
+    /// the unrolled weights' validation gradient, with the alpha gradient of the training
+    /// loss on `train_indices`, and the paper's `radius = 0.01`.
     fn hessian_term(
         &self,
         state: &PhaseState,
         direction: &nas_nn::WeightGrads,
-        radius: f64,
         train_indices: &[usize],
         step: &Step,
     ) -> Result<Vec<f64>, SearchError> {
-        let norm = direction.norm();
-        if !(norm > 0.0 && norm.is_finite()) {
-            return Ok(vec![0.0; state.alpha.len()]);
-        }
-        let eps = radius / norm;
         let device = self.data.device.clone().autodiff();
         let (x, y) = batch(&self.data.splits.train, train_indices, &device);
-        let at = |scale: f64| -> Result<Vec<f32>, SearchError> {
-            let moved = state.weights.perturbed(direction, scale);
+        let alpha_grad = |moved: &dyn RelaxedWeights| -> Result<Vec<f32>, SearchError> {
             let a = alpha_tensor(&state.alpha, self.shape(), &device).require_grad();
             let logits = moved.forward(x.clone(), &softmax(a.clone(), 1));
             let grads = self.loss(logits, y.clone(), "training", step)?.backward();
             self.alpha_grad(&a, &grads)
         };
-        let (plus, minus) = (at(eps)?, at(-eps)?);
-        Ok(plus
-            .iter()
-            .zip(&minus)
-            .map(|(p, m)| (*p as f64 - *m as f64) / (2.0 * eps))
-            .collect())
+        hessian_vector_product(
+            state.weights.as_ref(),
+            direction,
+            0.01,
+            state.alpha.len(),
+            &alpha_grad,
+        )
     }
 
     /// Cross-entropy of `logits` against `labels`, refused when not finite.

@@ -58,6 +58,18 @@ impl WeightGrads {
             .sum::<f64>()
             .sqrt()
     }
+
+    /// Each parameter's entries, flattened, by path: what a check against a
+    /// hand-computed product reads.
+    pub fn values(&self) -> BTreeMap<String, Vec<f32>> {
+        self.0
+            .iter()
+            .map(|(path, g)| {
+                let values = g.to_data().try_to_vec::<f32>().unwrap_or_default();
+                (path.clone(), values)
+            })
+            .collect()
+    }
 }
 
 /// A module on an autodiff device, its SGD state, and what its handle needs beside them

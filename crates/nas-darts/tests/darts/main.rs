@@ -11,6 +11,7 @@ use nas_space as _;
 
 mod cell_space;
 mod gradient;
+mod hessian;
 mod resume;
 mod search;
 mod second_order;
