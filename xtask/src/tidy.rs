@@ -14,8 +14,16 @@ use std::process::Command;
 
 /// The shared vocabulary: traits and data types (`nas-core`), data readers (`nas-data`),
 /// the network registry, training loop and backend registry (`nas-nn`), spaces and their
-/// networks (`nas-space`), CPU kernels (`nas-kernels`). Any crate may depend on these.
-const VOCABULARY: &[&str] = &["nas-core", "nas-data", "nas-nn", "nas-space", "nas-kernels"];
+/// networks (`nas-space`), CPU kernels (`nas-kernels`), control environments
+/// (`nas-control`). Any crate may depend on these.
+const VOCABULARY: &[&str] = &[
+    "nas-core",
+    "nas-control",
+    "nas-data",
+    "nas-nn",
+    "nas-space",
+    "nas-kernels",
+];
 
 /// Crates that put plugins together: binaries, benchmarks, tasks and examples. They may
 /// depend on anything, and they alone may use `anyhow`.
@@ -33,6 +41,7 @@ const COMPOSERS: &[&str] = &[
 
 /// Crates whose users must not compile burn: the core and the tensor-free strategies.
 const TENSOR_FREE: &[&str] = &[
+    "nas-control",
     "nas-core",
     "nas-data",
     "nas-evo",

@@ -25,3 +25,5 @@ use nas_backend_wgpu as _;
 use nas_darts as _;
 #[cfg(feature = "tensors")]
 use nas_enas as _;
+#[cfg(feature = "tensors")]
+use nas_policy as _;

@@ -32,6 +32,7 @@ pub mod registry;
 pub mod relaxed;
 pub mod sgd;
 pub mod supernet;
+pub mod trainable;
 mod weights;
 
 pub use weights::{TrainedWeights, WeightGrads};
@@ -52,3 +53,4 @@ pub use relaxed::{
 pub use supernet::{
     SharedWeights, SpaceSupernet, Supernet, SupernetBuilder, supernet_of, supernets,
 };
+pub use trainable::TrainableNetwork;

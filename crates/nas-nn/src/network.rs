@@ -9,7 +9,9 @@
 //! optimizers need a concrete module type, and callers hold only a `&dyn SpaceNetwork`.
 
 use crate::fit::{FitJob, FitOutcome};
+use crate::trainable::{TrainableNetwork, WithOptimizer};
 use burn::module::Module;
+use burn::optim::ModuleOptimizer;
 use burn::tensor::{Device, Int, Tensor};
 use nas_core::{Cost, EvalError, Genotype, Reporter, Rng, SearchSpace, SpaceError};
 
@@ -205,6 +207,21 @@ pub trait SpaceNetwork: Send + Sync {
         device: &Device,
         seed: u64,
     ) -> Result<f64, SpaceError>;
+
+    /// `g`'s network on the autodiff `device`, weights from `seed`, trained by
+    /// `optimizer` on whatever loss the caller computes (a policy-gradient loss).
+    ///
+    /// # Errors
+    /// A genotype the space cannot decode, or a task its network cannot take.
+    fn trainable(
+        &self,
+        space: &dyn SearchSpace,
+        g: &Genotype,
+        spec: &NetSpec,
+        device: &Device,
+        seed: u64,
+        optimizer: ModuleOptimizer,
+    ) -> Result<Box<dyn TrainableNetwork>, String>;
 }
 
 impl<B: NetworkBuilder> SpaceNetwork for B {
@@ -281,6 +298,21 @@ impl<B: NetworkBuilder> SpaceNetwork for B {
             }
             ProxyPass::JacobCov { images } => proxies::jacob_cov(net(), images, &d),
         })
+    }
+
+    fn trainable(
+        &self,
+        space: &dyn SearchSpace,
+        g: &Genotype,
+        spec: &NetSpec,
+        device: &Device,
+        seed: u64,
+        optimizer: ModuleOptimizer,
+    ) -> Result<Box<dyn TrainableNetwork>, String> {
+        NetworkBuilder::check_task(self, &spec.task)?;
+        let arch = self.decode(space, g).map_err(|e| e.to_string())?;
+        let net = self.build(&arch, spec, device, seed);
+        Ok(Box::new(WithOptimizer::new(net, optimizer)))
     }
 }
 
