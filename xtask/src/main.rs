@@ -28,7 +28,9 @@ tasks:
                     `darts [--setup-torch]`: DARTS search images/s and peak memory
                     per CPU backend, first and second order, beside PyTorch's;
                     `transfer`: a DARTS cell searched small, trained small and
-                    stacked larger, against a random cell
+                    stacked larger, against a random cell;
+                    `rl`: a policy network searched with the rl-policy
+                    evaluator (PPO) against 64-64 tanh, same budget, over seeds
   tidy              check the rules of ARCHITECTURE.md: dependency edges between
                     crates (cargo metadata), no burn below the tensor-free crates,
                     anyhow only in binaries, every crate documented, seeded randomness
@@ -114,10 +116,10 @@ fn main() -> Result<()> {
             // burn a second time in release (about 9 minutes here). The time goes to
             // burn's kernels, which that profile optimizes.
             name @ ("zero-cost" | "train" | "kernels" | "baseline" | "enas" | "oneshot"
-            | "darts" | "transfer") => run_bin(&name.replace('-', "_"), &[], &rest[1..]),
+            | "darts" | "transfer" | "rl") => run_bin(&name.replace('-', "_"), &[], &rest[1..]),
             other => {
                 bail!(
-                    "unknown benchmark `{other}`; available: throughput, nb201, zero-cost, train, kernels, baseline, enas, oneshot, darts, transfer"
+                    "unknown benchmark `{other}`; available: throughput, nb201, zero-cost, train, kernels, baseline, enas, oneshot, darts, transfer, rl"
                 )
             }
         },

@@ -392,8 +392,8 @@ impl BlackBoxSearch {
         tally: &mut Tally,
     ) -> Result<(), SearchError> {
         if let Some(checkpoint) = state.checkpoint.clone() {
-            self.strategy
-                .restore(checkpoint)
+            let strategy = &mut self.strategy;
+            crate::space::typed_by(self.space.decisions(), || strategy.restore(checkpoint))
                 .map_err(|e| SearchError::Resume(e.to_string()))?;
         }
         tally.next_id = state.next_id();

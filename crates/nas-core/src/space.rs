@@ -186,11 +186,67 @@ impl Value {
 }
 
 /// One value per decision of a space, in the space's decision order.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
 pub struct Genotype(pub Vec<Value>);
 
+std::thread_local! {
+    /// The decisions that genotypes deserialized on this thread are typed by, while
+    /// [`typed_by`] runs.
+    static DECISIONS: std::cell::RefCell<Option<Vec<Decision>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with every genotype deserialized inside it (a strategy restoring its
+/// checkpoint, a journal being read) typed by `decisions` ([`Genotype::conform`]) when it
+/// has as many values.
+///
+/// Why a scope and not a step after reading: JSON stores a value as a bare number, so an
+/// integer decision's `3` reads back as a categorical index, and the genotypes a strategy
+/// restores sit inside its own checkpoint type, which the runner cannot reach into. Every
+/// strategy, ours or a third party's, is covered without doing anything.
+pub fn typed_by<R>(decisions: &[Decision], f: impl FnOnce() -> R) -> R {
+    let previous = DECISIONS.with(|d| d.replace(Some(decisions.to_vec())));
+    let result = f();
+    DECISIONS.with(|d| *d.borrow_mut() = previous);
+    result
+}
+
+impl<'de> Deserialize<'de> for Genotype {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut g = Genotype(Vec::<Value>::deserialize(deserializer)?);
+        DECISIONS.with(|d| {
+            if let Some(decisions) = &*d.borrow()
+                && decisions.len() == g.0.len()
+            {
+                g.conform(decisions);
+            }
+        });
+        Ok(g)
+    }
+}
+
 impl Genotype {
+    /// The values as `decisions` type them. In JSON (journals) a value is a bare number,
+    /// so an integer decision's `3` reads back as `Index(3)` and a real's `2` as an
+    /// integer; this puts each back as its decision's kind. Values that fit no kind are
+    /// left for [`SearchSpace::validate`] to refuse.
+    pub fn conform(&mut self, decisions: &[Decision]) {
+        for (value, d) in self.0.iter_mut().zip(decisions) {
+            *value = match (&d.kind, &*value) {
+                (DecisionKind::Integer { .. }, Value::Index(i)) => Value::Int(*i as i64),
+                (DecisionKind::Real { .. }, Value::Index(i)) => Value::Real(*i as f64),
+                (DecisionKind::Real { .. }, Value::Int(i)) => Value::Real(*i as f64),
+                (DecisionKind::Categorical { .. }, Value::Int(i))
+                    if *i >= 0 && *i <= u32::MAX as i64 =>
+                {
+                    Value::Index(*i as u32)
+                }
+                _ => value.clone(),
+            };
+        }
+    }
+
     /// A genotype of categorical indices.
     pub fn from_indices(indices: impl IntoIterator<Item = u32>) -> Self {
         Genotype(indices.into_iter().map(Value::Index).collect())
@@ -514,6 +570,39 @@ impl std::hash::Hasher for StableHasher {
         for b in bytes {
             self.0 ^= *b as u64;
             self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_genotype_read_back_from_json_is_typed_by_its_decisions_again() {
+        let decisions = vec![
+            Decision::categorical("op", &["a", "b", "c"]),
+            Decision {
+                name: "depth".into(),
+                kind: DecisionKind::Integer { low: 1, high: 4 },
+            },
+            Decision {
+                name: "rate".into(),
+                kind: DecisionKind::Real {
+                    low: 0.0,
+                    high: 10.0,
+                    log: false,
+                },
+            },
+        ];
+        let g = Genotype(vec![Value::Index(2), Value::Int(3), Value::Real(2.0)]);
+        let json = serde_json::to_string(&g).unwrap_or_default();
+        let mut back: Genotype = serde_json::from_str(&json).unwrap_or(Genotype(Vec::new()));
+        assert_ne!(back, g, "untyped JSON numbers: {json}");
+        back.conform(&decisions);
+        assert_eq!(back, g);
+        for (d, v) in decisions.iter().zip(&back.0) {
+            assert!(d.check(v).is_ok());
         }
     }
 }

@@ -219,7 +219,7 @@ impl Summary<'_> {
 
 pub fn run(experiment: &str, dir: &Path, top: usize, as_json: bool) -> Result<()> {
     let (url, path) = journal_at(experiment, dir)?;
-    let state = storage::read(&url)?;
+    let mut state = storage::read(&url)?;
     let config = ExperimentConfig::from_json(state.config.clone())
         .with_context(|| format!("{path}: stored config"))?;
     let space = config
@@ -227,6 +227,7 @@ pub fn run(experiment: &str, dir: &Path, top: usize, as_json: bool) -> Result<()
         .config
         .build()
         .with_context(|| format!("{path}: space `{}`", config.space.name))?;
+    state.conform(space.as_ref());
     let objective = objectives(&state, &path)?
         .into_iter()
         .next()

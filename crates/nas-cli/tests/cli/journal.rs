@@ -282,3 +282,68 @@ fn an_sqlite_error_is_printed_once() {
         text(&o).1
     );
 }
+
+#[test]
+fn evolution_on_a_space_with_integer_decisions_resumes_to_the_same_trials() {
+    // The mlp space's depth is an integer decision: in JSON its `3` reads back as a
+    // categorical index unless the space types it, in REA's restored population as in
+    // `nas show`.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let args = |name: &'static str, trials: &'static str| {
+        vec![
+            "search",
+            "--name",
+            name,
+            "--dir",
+            d,
+            "--no-progress",
+            "--space",
+            "mlp",
+            "--evaluator",
+            "zero-cost",
+            "--set",
+            "evaluator.proxy=params",
+            "--strategy",
+            "regularized-evolution",
+            "--set",
+            "strategy.population=4",
+            "--set",
+            "strategy.sample=2",
+            "--seed",
+            "1",
+            "--trials",
+            trials,
+        ]
+    };
+    for trials in ["6", "12", "16"] {
+        let o = nas(&args("cut", trials));
+        assert!(o.status.success(), "{:?}", text(&o));
+    }
+    let o = nas(&args("whole", "16"));
+    assert!(o.status.success(), "{:?}", text(&o));
+    let archs = |name: &str| -> Vec<(u64, String)> {
+        let o = nas(&["show", name, "--dir", d, "--json", "--top", "1000"]);
+        let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let mut out: Vec<(u64, String)> = json["best"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["id"].as_u64().unwrap(),
+                    t["arch"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    let (cut, whole) = (archs("cut"), archs("whole"));
+    assert_eq!(cut.len(), 16);
+    assert!(
+        cut.iter().all(|(_, arch)| !arch.contains("not an mlp")),
+        "{cut:?}"
+    );
+    assert_eq!(cut, whole);
+}

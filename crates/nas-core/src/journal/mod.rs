@@ -116,6 +116,18 @@ pub struct JournalState {
 }
 
 impl JournalState {
+    /// Every stored genotype typed by `space`'s decisions ([`Genotype::conform`]): what a
+    /// reader with the space at hand does before using them.
+    pub fn conform(&mut self, space: &dyn crate::SearchSpace) {
+        let decisions = space.decisions();
+        for r in &mut self.finished {
+            r.trial.genotype.conform(decisions);
+        }
+        for t in &mut self.pending {
+            t.genotype.conform(decisions);
+        }
+    }
+
     /// The id the next asked trial gets.
     pub fn next_id(&self) -> u64 {
         let last_finished = self.finished.last().map(|r| r.trial.id + 1).unwrap_or(0);
