@@ -77,6 +77,13 @@ inventory::submit! {
     }
 }
 
+/// The registered environments, sorted by name.
+pub fn environments() -> Vec<&'static EnvPlugin> {
+    let mut all: Vec<_> = inventory::iter::<EnvPlugin>().collect();
+    all.sort_unstable_by_key(|p| p.name);
+    all
+}
+
 /// The registered environments' names, sorted.
 pub fn names() -> Vec<&'static str> {
     let mut names: Vec<_> = inventory::iter::<EnvPlugin>().map(|p| p.name).collect();

@@ -38,6 +38,9 @@ pub fn run(as_json: bool) -> Result<()> {
     all.extend(nas_nn::backend_names().into_iter().map(|b| {
         json!({ "kind": "backend", "name": b.name, "summary": b.summary, "default_config": {} })
     }));
+    all.extend(nas_control::environments().into_iter().map(|e| {
+        json!({ "kind": "environment", "name": e.name, "summary": format!("{} ({}; the rl-policy evaluator's `env`)", e.summary, e.gym_id), "default_config": {} })
+    }));
     all.extend(nas_core::storage::storages().into_iter().map(|s| {
         json!({ "kind": "storage", "name": format!("{}:", s.scheme), "summary": s.summary, "default_config": {} })
     }));

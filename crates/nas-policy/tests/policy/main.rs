@@ -8,7 +8,9 @@ use nas_backend_flex as _;
 use nas_core::evaluator::CollectingReporter;
 use nas_core::registry::{EvaluatorConfig, PluginConfig, SpaceConfig};
 use nas_core::{EvalError, Evaluator, Fidelity, SearchSpace, Trial};
+use nas_evo as _;
 use nas_policy::PolicyConfig;
+use nas_rl as _;
 use nas_space::MlpSpaceConfig;
 use std::sync::Arc;
 use std::time::Instant;
@@ -131,4 +133,34 @@ fn acrobot_runs_and_a_fidelity_shortens_training() {
     assert_eq!(m.get("env_steps"), Some(2_048.0));
     let r = m.get("mean_return").unwrap();
     assert!((-500.0..=0.0).contains(&r), "{m:?}");
+}
+
+#[test]
+fn every_black_box_strategy_searches_policies_unchanged() {
+    use nas_core::config::ExperimentConfig;
+    use nas_core::journal::NullJournal;
+    use nas_core::{Experiment, search::Quiet};
+    let strategies = [
+        ("random", vec!["mean_return"]),
+        ("regularized-evolution", vec!["mean_return"]),
+        ("large-scale-evolution", vec!["mean_return"]),
+        ("local-search", vec!["mean_return"]),
+        ("reinforce", vec!["mean_return"]),
+        ("nsga2", vec!["mean_return", "params_m"]),
+    ];
+    for (strategy, objectives) in strategies {
+        let config = serde_json::json!({
+            "name": "rl",
+            "seed": 4,
+            "objectives": objectives,
+            "budget": { "trials": 3 },
+            "space": { "type": "mlp", "dropouts": [0.0], "widths": [8, 16] },
+            "strategy": strategy,
+            "evaluator": { "type": "rl-policy", "steps": 512, "eval_episodes": 2 },
+        });
+        let mut e = Experiment::build(ExperimentConfig::from_json(config).unwrap()).unwrap();
+        let report = e.run_with(&mut NullJournal, &mut Quiet, None).unwrap();
+        assert_eq!(report.progress.finished, 3, "{strategy}");
+        assert_eq!(report.progress.failed, 0, "{strategy}");
+    }
 }
