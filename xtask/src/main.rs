@@ -29,6 +29,8 @@ tasks:
                     per CPU backend, first and second order, beside PyTorch's;
                     `transfer`: a DARTS cell searched small, trained small and
                     stacked larger, against a random cell;
+                    `pruners`: regularized evolution on the NB201 tabular
+                    ladder with and without each pruner, per budget, 200 seeds;
                     `rl`: a policy network searched with the rl-policy
                     evaluator (PPO) against 64-64 tanh, same budget, over seeds
   tidy              check the rules of ARCHITECTURE.md: dependency edges between
@@ -105,9 +107,9 @@ fn main() -> Result<()> {
         }
         Some("bench") => match rest.first().copied().unwrap_or("throughput") {
             "throughput" => cargo(&["bench", "--package", "nas-bench", "--bench", "throughput"]),
-            "nb201" => {
+            name @ ("nb201" | "pruners") => {
                 let mut a = vec!["run", "--quiet", "--release", "--package", "nas-bench"];
-                a.extend(["--bin", "nb201", "--"]);
+                a.extend(["--bin", name, "--"]);
                 a.extend(&rest[1..]);
                 cargo(&a)
             }
@@ -119,7 +121,7 @@ fn main() -> Result<()> {
             | "darts" | "transfer" | "rl") => run_bin(&name.replace('-', "_"), &[], &rest[1..]),
             other => {
                 bail!(
-                    "unknown benchmark `{other}`; available: throughput, nb201, zero-cost, train, kernels, baseline, enas, oneshot, darts, transfer, rl"
+                    "unknown benchmark `{other}`; available: throughput, nb201, zero-cost, train, kernels, baseline, enas, oneshot, darts, transfer, rl, pruners"
                 )
             }
         },

@@ -45,6 +45,7 @@ const TENSOR_FREE: &[&str] = &[
     "nas-core",
     "nas-data",
     "nas-evo",
+    "nas-prune",
     "nas-kernels",
     "nas-rl",
     "nas-storage-sqlite",

@@ -7,10 +7,11 @@
 //! it the same way, then their own plugin crates.
 //!
 //! Without the default feature `tensors`, only the plugins that need no burn are linked
-//! (spaces, strategies, the tabular evaluator, SQLite storage).
+//! (spaces, strategies, pruners, the tabular evaluator, SQLite storage).
 
 use nas_eval as _;
 use nas_evo as _;
+use nas_prune as _;
 use nas_rl as _;
 use nas_space as _;
 use nas_storage_sqlite as _;

@@ -2,6 +2,7 @@
 //! the framework: the CLI reads it from TOML or flags, the journal stores it, and resuming
 //! checks the stored one is the same.
 
+use crate::pruner::PrunerConfig;
 use crate::registry::{
     ConfigError, EvaluatorConfig, Knob, OneShotConfig, PluginConfig, PluginKind, RegistryError,
     SpaceConfig, StrategyConfig, plugins,
@@ -115,6 +116,10 @@ pub struct ExperimentConfig {
     pub space: PluginConfig<dyn SpaceConfig>,
     pub strategy: StrategyChoice,
     pub evaluator: PluginConfig<dyn EvaluatorConfig>,
+    /// Stops trials early from their intermediate reports (a `[pruner]` table); none by
+    /// default, and then not written, so configs from before pruners read the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pruner: Option<PluginConfig<dyn PrunerConfig>>,
 }
 
 impl ExperimentConfig {
@@ -138,6 +143,7 @@ impl ExperimentConfig {
             space: PluginConfig::default_for(space)?,
             strategy: StrategyChoice::default_for(strategy)?,
             evaluator: PluginConfig::default_for(evaluator)?,
+            pruner: None,
         })
     }
 

@@ -106,6 +106,12 @@ impl Experiment {
             };
             under(kind, config.strategy.name(), e)
         };
+        if let (StrategyChoice::OneShot(one_shot), Some(p)) = (&config.strategy, &config.pruner) {
+            return Err(ConfigError(format!(
+                "pruner `{}`: pruners stop black-box trials early; the one-shot method `{}` trains its own supernet and has none to stop",
+                p.name, one_shot.name
+            )));
+        }
         let search: Box<dyn Search> = match &config.strategy {
             StrategyChoice::OneShot(one_shot) => one_shot
                 .config
@@ -124,6 +130,10 @@ impl Experiment {
                     objectives: objectives.clone(),
                     seed: strategy_seed,
                 };
+                let pruner = match &config.pruner {
+                    Some(p) => Some(p.config.build().map_err(|e| under("pruner", &p.name, e))?),
+                    None => None,
+                };
                 Box::new(BlackBoxSearch {
                     space: Arc::clone(&space),
                     strategy: strategy.config.build(ctx).map_err(named)?,
@@ -131,6 +141,7 @@ impl Experiment {
                     objectives: objectives.clone(),
                     seed: config.seed,
                     workers: config.workers,
+                    pruner,
                 })
             }
         };

@@ -19,6 +19,7 @@ pub mod evaluator;
 pub mod experiment;
 pub mod journal;
 pub mod pareto;
+pub mod pruner;
 pub mod registry;
 pub mod rng;
 pub mod runner;

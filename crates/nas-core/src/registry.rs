@@ -8,6 +8,7 @@
 //! the first time the registry is read.
 
 use crate::evaluator::Evaluator;
+use crate::pruner::PrunerConfig;
 use crate::search::Search;
 use crate::space::SearchSpace;
 use crate::strategy::{Strategy, StrategyContext};
@@ -123,6 +124,7 @@ impl OneShotContext {
             objectives: self.objectives.clone(),
             seed: self.seed,
             workers: self.workers,
+            pruner: None,
         }
     }
 }
@@ -165,6 +167,7 @@ erased_serde::serialize_trait_object!(SpaceConfig);
 erased_serde::serialize_trait_object!(StrategyConfig);
 erased_serde::serialize_trait_object!(EvaluatorConfig);
 erased_serde::serialize_trait_object!(OneShotConfig);
+erased_serde::serialize_trait_object!(PrunerConfig);
 
 /// A kind of plugin: one `inventory` collection per kind.
 pub trait PluginKind: 'static {
@@ -182,6 +185,9 @@ impl PluginKind for dyn EvaluatorConfig {
 }
 impl PluginKind for dyn OneShotConfig {
     const KIND: &'static str = "one-shot method";
+}
+impl PluginKind for dyn PrunerConfig {
+    const KIND: &'static str = "pruner";
 }
 
 /// Boxing a concrete config as the kind's trait object.
@@ -205,6 +211,11 @@ impl<T: EvaluatorConfig + 'static> IntoBoxed<dyn EvaluatorConfig> for T {
 }
 impl<T: OneShotConfig + 'static> IntoBoxed<dyn OneShotConfig> for T {
     fn into_boxed(self) -> Box<dyn OneShotConfig> {
+        Box::new(self)
+    }
+}
+impl<T: PrunerConfig + 'static> IntoBoxed<dyn PrunerConfig> for T {
+    fn into_boxed(self) -> Box<dyn PrunerConfig> {
         Box::new(self)
     }
 }
@@ -258,6 +269,7 @@ inventory::collect!(Plugin<dyn SpaceConfig>);
 inventory::collect!(Plugin<dyn StrategyConfig>);
 inventory::collect!(Plugin<dyn EvaluatorConfig>);
 inventory::collect!(Plugin<dyn OneShotConfig>);
+inventory::collect!(Plugin<dyn PrunerConfig>);
 
 /// Registers a config type as a plugin of a kind:
 /// `nas_core::register!(dyn StrategyConfig, MyConfig, "my-strategy", "One line summary.");`

@@ -10,6 +10,7 @@ use crate::config::Budget;
 use crate::evaluator::{Control, EvalError, Evaluator, Reporter};
 use crate::journal::{Journal, JournalState};
 use crate::pareto;
+use crate::pruner::{Pruner, Pruning};
 use crate::rng::derive_seed;
 use crate::search::{Observer, Progress, Search, SearchError, SearchReport, StopReason};
 use crate::space::SearchSpace;
@@ -27,7 +28,7 @@ use std::time::{Duration, Instant};
 /// # Errors
 /// [`EvalError::Fatal`]: the search cannot go on.
 pub fn evaluate_trial(evaluator: &dyn Evaluator, trial: Trial) -> Result<TrialResult, SearchError> {
-    evaluate_until(evaluator, trial, None).map(|e| e.result)
+    evaluate_until(evaluator, trial, None, None).map(|e| e.result)
 }
 
 /// A trial's result, and whether the wall budget ended it before the evaluator did.
@@ -42,17 +43,31 @@ struct Evaluated {
 /// The reporter the runner hands an evaluator: it keeps every report and, once the wall
 /// budget is spent, answers [`Control::Stop`], so that an evaluator that reports as it
 /// goes (the training one, every epoch) ends its trial instead of running past the budget.
-struct DeadlineReporter {
+///
+/// With a pruner, each report also goes to it, and the trial stops when it says so. The
+/// kept reports carry their step (`step`), so a resumed search gives the pruner the
+/// same history.
+struct DeadlineReporter<'a> {
     reports: Vec<Metrics>,
     deadline: Option<Instant>,
     stopped: bool,
+    pruning: Option<(&'a Pruning, u64)>,
 }
 
-impl Reporter for DeadlineReporter {
-    fn report(&mut self, _step: u32, metrics: &Metrics) -> Control {
-        self.reports.push(metrics.clone());
+impl Reporter for DeadlineReporter<'_> {
+    fn report(&mut self, step: u32, metrics: &Metrics) -> Control {
+        let mut kept = metrics.clone();
+        if kept.get("step").is_none() {
+            kept.set("step", step as f64);
+        }
+        self.reports.push(kept);
         if self.deadline.is_some_and(|d| Instant::now() >= d) {
             self.stopped = true;
+            return Control::Stop;
+        }
+        if let Some((pruning, trial)) = self.pruning
+            && pruning.report(trial, step, metrics)
+        {
             return Control::Stop;
         }
         Control::Continue
@@ -63,6 +78,7 @@ fn evaluate_until(
     evaluator: &dyn Evaluator,
     trial: Trial,
     deadline: Option<Instant>,
+    pruning: Option<&Pruning>,
 ) -> Result<Evaluated, SearchError> {
     if deadline.is_some_and(|d| Instant::now() >= d) {
         // Queued before the budget was spent, started after: not started at all.
@@ -82,6 +98,7 @@ fn evaluate_until(
         reports: Vec::new(),
         deadline,
         stopped: false,
+        pruning: pruning.map(|p| (p, trial.id)),
     };
     let run = catch_unwind(AssertUnwindSafe(|| {
         evaluator.evaluate(&trial, &mut reporter)
@@ -123,6 +140,9 @@ pub struct BlackBoxSearch {
     pub objectives: Vec<Objective>,
     pub seed: u64,
     pub workers: usize,
+    /// Stops trials early from their intermediate reports; `None`: every trial runs to
+    /// its end.
+    pub pruner: Option<Arc<dyn Pruner>>,
 }
 
 /// Where trials are evaluated: inline for one worker (no threads, no channels: the
@@ -147,6 +167,7 @@ struct Inline<'a> {
     evaluator: &'a dyn Evaluator,
     queue: VecDeque<Trial>,
     deadline: Option<Instant>,
+    pruning: Option<&'a Pruning>,
     /// Whether the last evaluation was long; `true` before the first (nothing is known).
     last_was_long: bool,
 }
@@ -160,7 +181,7 @@ impl Executor for Inline<'_> {
             return Ok(None);
         };
         let started = Instant::now();
-        let evaluated = evaluate_until(self.evaluator, trial, self.deadline)?;
+        let evaluated = evaluate_until(self.evaluator, trial, self.deadline, self.pruning)?;
         self.last_was_long = started.elapsed() >= LONG_EVALUATION;
         Ok(Some(evaluated))
     }
@@ -227,12 +248,20 @@ impl Search for BlackBoxSearch {
         budget.check()?;
         let started = Instant::now();
         let deadline = deadline(budget, started);
+        let pruning = match (&self.pruner, self.objectives.first()) {
+            (Some(p), Some(o)) => Some(Arc::new(Pruning::new(Arc::clone(p), o.clone()))),
+            _ => None,
+        };
+        if let (Some(p), Some(state)) = (&pruning, &resume) {
+            p.replay(&state.finished);
+        }
         if self.workers <= 1 {
             let evaluator = Arc::clone(&self.evaluator);
             let mut inline = Inline {
                 evaluator: &*evaluator,
                 queue: VecDeque::new(),
                 deadline,
+                pruning: pruning.as_deref(),
                 last_was_long: true,
             };
             let run = Run { started, deadline };
@@ -248,6 +277,7 @@ impl Search for BlackBoxSearch {
                 let work = Arc::clone(&work);
                 let done = done.clone();
                 let evaluator = Arc::clone(&evaluator);
+                let pruning = pruning.clone();
                 scope.spawn(move || {
                     loop {
                         // The lock is held only to take the next trial.
@@ -256,7 +286,8 @@ impl Search for BlackBoxSearch {
                             Err(_) => return,
                         };
                         let Ok(trial) = next else { return };
-                        let evaluated = evaluate_until(&*evaluator, trial, deadline);
+                        let evaluated =
+                            evaluate_until(&*evaluator, trial, deadline, pruning.as_deref());
                         if done.send(evaluated).is_err() {
                             return;
                         }

@@ -14,8 +14,8 @@ use flate2::read::GzDecoder;
 use nas_core::evaluator::SIMULATED_SECONDS;
 use nas_core::registry::{ConfigError, EvaluatorConfig};
 use nas_core::{
-    EvalError, Evaluator, Genotype, Goal, MetricRole, MetricSpec, Metrics, Reporter, SearchSpace,
-    Trial,
+    Control, EvalError, Evaluator, Genotype, Goal, MetricRole, MetricSpec, Metrics, Reporter,
+    SearchSpace, Trial,
 };
 use nas_space::Nb201Space;
 use nas_space::nb201::SIZE;
@@ -455,7 +455,9 @@ impl Evaluator for Nb201TableEvaluator {
         ]
     }
 
-    fn evaluate(&self, trial: &Trial, _reporter: &mut dyn Reporter) -> Result<Metrics, EvalError> {
+    /// A 200-epoch lookup is a two-rung ladder: the 12-epoch row is reported first (step
+    /// 12), so a pruner can stop the trial there, at the 12-epoch cost.
+    fn evaluate(&self, trial: &Trial, reporter: &mut dyn Reporter) -> Result<Metrics, EvalError> {
         let row = self.table.lookup(&trial.genotype).ok_or_else(|| {
             EvalError::Failed(format!("{:?} is not an NB201 cell", trial.genotype))
         })?;
@@ -466,30 +468,43 @@ impl Evaluator for Nb201TableEvaluator {
                     .into(),
             ));
         }
-        let e = row.entry(self.dataset);
-        let (valid, test) = match epochs {
-            12 => (e.valid_acc_12ep, e.test_acc_12ep),
-            200 => (e.valid_acc, e.test_acc),
-            other => {
-                return Err(EvalError::Failed(format!(
-                    "the table has 12 and 200 epochs, not {other}"
-                )));
-            }
-        };
+        if epochs != 12 && epochs != 200 {
+            return Err(EvalError::Failed(format!(
+                "the table has 12 and 200 epochs, not {epochs}"
+            )));
+        }
         if !self.wall_delay.is_zero() {
             std::thread::sleep(self.wall_delay);
         }
-        let mut m = Metrics::with_capacity(7);
-        m.0.push(("valid_acc".into(), valid));
-        m.0.push(("test_acc".into(), test));
-        m.0.push(("final_test_acc".into(), e.test_acc));
-        m.0.push(("params_m".into(), e.params_m));
-        m.0.push(("flops_m".into(), e.flops_m));
-        m.0.push((
-            SIMULATED_SECONDS.into(),
-            e.simulated_seconds(self.dataset, epochs),
-        ));
-        m.0.push(("epochs".into(), epochs as f64));
-        Ok(m)
+        let e = row.entry(self.dataset);
+        let metrics = |epochs: u32| {
+            let (valid, test) = if epochs == 12 {
+                (e.valid_acc_12ep, e.test_acc_12ep)
+            } else {
+                (e.valid_acc, e.test_acc)
+            };
+            let mut m = Metrics::with_capacity(7);
+            m.0.push(("valid_acc".into(), valid));
+            m.0.push(("test_acc".into(), test));
+            m.0.push(("final_test_acc".into(), e.test_acc));
+            m.0.push(("params_m".into(), e.params_m));
+            m.0.push(("flops_m".into(), e.flops_m));
+            m.0.push((
+                SIMULATED_SECONDS.into(),
+                e.simulated_seconds(self.dataset, epochs),
+            ));
+            m.0.push(("epochs".into(), epochs as f64));
+            m
+        };
+        if epochs == 200 {
+            let early = metrics(12);
+            if reporter.report(12, &early) == Control::Stop {
+                return Err(EvalError::Pruned {
+                    step: 12,
+                    metrics: early,
+                });
+            }
+        }
+        Ok(metrics(epochs))
     }
 }

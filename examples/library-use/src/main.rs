@@ -75,6 +75,7 @@ fn search(
         objectives,
         seed,
         workers: 1,
+        pruner: None,
     };
     let report = search.run(&Budget::trials(trials), &mut NullJournal, &mut Quiet, None)?;
     let best = report.progress.best.ok_or("no trial completed")?;

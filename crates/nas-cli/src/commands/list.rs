@@ -2,6 +2,7 @@
 
 use crate::out::outln;
 use anyhow::Result;
+use nas_core::pruner::PrunerConfig;
 use nas_core::registry::{
     EvaluatorConfig, OneShotConfig, Plugin, PluginKind, SpaceConfig, StrategyConfig, plugins,
 };
@@ -26,6 +27,7 @@ pub fn run(as_json: bool) -> Result<()> {
     all.extend(entries::<dyn StrategyConfig>()?);
     all.extend(entries::<dyn OneShotConfig>()?);
     all.extend(entries::<dyn EvaluatorConfig>()?);
+    all.extend(entries::<dyn PrunerConfig>()?);
     all.extend(nas_nn::networks().into_iter().map(|space| {
         json!({ "kind": "network", "name": space, "summary": format!("the trainable network of the space `{space}` (what the train and zero-cost evaluators build)"), "default_config": {} })
     }));

@@ -39,6 +39,10 @@ pub struct SearchArgs {
     /// Evaluator plugin.
     #[arg(long)]
     evaluator: Option<String>,
+    /// Pruner plugin: stops trials early from their intermediate reports (`median`,
+    /// `successive-halving`, `hyperband`; see `nas list`).
+    #[arg(long)]
+    pruner: Option<String>,
     /// The data set, for every plugin of the experiment that takes one (`cifar10`,
     /// `cifar100`, `imagenet16` for the table; `digits`, `mnist`, `fashion-mnist`, `csv`
     /// for training).
@@ -229,6 +233,10 @@ fn build_config(args: &SearchArgs) -> Result<ExperimentConfig> {
     set_plugin(&mut config, "space", &args.space);
     set_plugin(&mut config, "strategy", &args.strategy);
     set_plugin(&mut config, "evaluator", &args.evaluator);
+    if let Value::String(name) = &config["pruner"] {
+        config["pruner"] = json!({ "type": name.clone() });
+    }
+    set_plugin(&mut config, "pruner", &args.pruner);
     if let Some(dataset) = &args.dataset {
         apply_knob(&mut config, "dataset", &json!(dataset))?;
     }
