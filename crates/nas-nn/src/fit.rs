@@ -240,6 +240,12 @@ pub fn fit<N: Classifier>(
         m.set("valid_loss", valid_loss);
         m.set("train_loss", train_loss);
         if reporter.report(epoch, &m) == Control::Stop {
+            // What the trial cost so far, so a budget of training time counts it.
+            m.set(
+                nas_core::evaluator::SIMULATED_SECONDS,
+                started.elapsed().as_secs_f64(),
+            );
+            m.set("epochs", epoch as f64);
             return Err(EvalError::Pruned {
                 step: epoch,
                 metrics: m,
