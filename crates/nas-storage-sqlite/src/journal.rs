@@ -110,7 +110,10 @@ impl SqliteJournal {
         if !folder_is_read_only(path)
             && let Some(conn) = open_in_place(path)?
         {
-            return load_existing(&conn, path);
+            // One read transaction: a search may be writing, and the checkpoint and the
+            // events must come from the same snapshot, or they disagree by a trial.
+            let snapshot = conn.unchecked_transaction().map_err(sqlite_err(path))?;
+            return load_existing(&snapshot, path);
         }
         let (conn, copy) = open_where_unwritable(path)?;
         let state = load_existing(&conn, path);
