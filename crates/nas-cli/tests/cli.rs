@@ -265,14 +265,19 @@ fn finished_count(path: &Path) -> i64 {
     .unwrap_or(0)
 }
 
-fn trials(dir: &str, name: &str) -> Vec<(u64, String, f64)> {
+/// The trials `nas show --json` lists for the experiment `name`, by id.
+fn shown(dir: &str, name: &str) -> Vec<serde_json::Value> {
     let json: serde_json::Value = serde_json::from_slice(
         &nas(&["show", name, "--dir", dir, "--json", "--top", "1000"]).stdout,
     )
     .unwrap();
-    let mut out: Vec<(u64, String, f64)> = json["best"]
-        .as_array()
-        .unwrap()
+    let mut out = json["best"].as_array().unwrap().clone();
+    out.sort_by_key(|t| t["id"].as_u64());
+    out
+}
+
+fn trials(dir: &str, name: &str) -> Vec<(u64, String, f64)> {
+    shown(dir, name)
         .iter()
         .map(|t| {
             (
@@ -281,9 +286,7 @@ fn trials(dir: &str, name: &str) -> Vec<(u64, String, f64)> {
                 t["metrics"]["valid_acc"].as_f64().unwrap(),
             )
         })
-        .collect();
-    out.sort_by_key(|t| t.0);
-    out
+        .collect()
 }
 
 #[test]

@@ -95,10 +95,9 @@ pub fn names() -> Vec<&'static str> {
 ///
 /// # Errors
 /// No environment has that name: the message lists those that exist.
-pub fn make(name: &str) -> Result<Box<dyn Environment>, String> {
+pub fn find(name: &str) -> Result<&'static EnvPlugin, String> {
     inventory::iter::<EnvPlugin>()
         .find(|p| p.name == name || p.gym_id == name)
-        .map(|p| (p.make)())
         .ok_or_else(|| {
             format!(
                 "unknown environment `{}`; registered: {}",
@@ -106,4 +105,12 @@ pub fn make(name: &str) -> Result<Box<dyn Environment>, String> {
                 names().join(", ")
             )
         })
+}
+
+/// A new instance of the environment [`find`] finds.
+///
+/// # Errors
+/// As [`find`].
+pub fn make(name: &str) -> Result<Box<dyn Environment>, String> {
+    find(name).map(|p| (p.make)())
 }

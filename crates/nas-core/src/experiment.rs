@@ -218,10 +218,6 @@ impl Experiment {
         resume: Option<JournalState>,
     ) -> Result<SearchReport, SearchError> {
         let budget = self.config.budget.clone();
-        let resume = resume.map(|mut state| {
-            state.conform(self.space.as_ref());
-            state
-        });
         self.search.run(&budget, journal, observer, resume)
     }
 }

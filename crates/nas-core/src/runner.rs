@@ -418,10 +418,11 @@ impl BlackBoxSearch {
     /// Restores the strategy and the finished trials, and resubmits the unfinished ones.
     fn resume(
         &mut self,
-        state: JournalState,
+        mut state: JournalState,
         exec: &mut dyn Executor,
         tally: &mut Tally,
     ) -> Result<(), SearchError> {
+        state.conform(self.space.as_ref());
         if let Some(checkpoint) = state.checkpoint.clone() {
             let strategy = &mut self.strategy;
             crate::space::typed_by(self.space.decisions(), || strategy.restore(checkpoint))

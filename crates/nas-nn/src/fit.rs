@@ -239,18 +239,7 @@ pub fn fit<N: Classifier>(
         m.set("valid_acc", valid_acc);
         m.set("valid_loss", valid_loss);
         m.set("train_loss", train_loss);
-        if reporter.report(epoch, &m) == Control::Stop {
-            // What the trial cost so far, so a budget of training time counts it.
-            m.set(
-                nas_core::evaluator::SIMULATED_SECONDS,
-                started.elapsed().as_secs_f64(),
-            );
-            m.set("epochs", epoch as f64);
-            return Err(EvalError::Pruned {
-                step: epoch,
-                metrics: m,
-            });
-        }
+        report_epoch(reporter, epoch, m, started)?;
     }
     let train_seconds = started.elapsed().as_secs_f64();
     let trained = model.valid();
@@ -264,6 +253,29 @@ pub fn fit<N: Classifier>(
         params,
         latency_ms: latency_ms(&trained, &splits.test, device),
         train_seconds,
+    })
+}
+
+/// Reports an epoch's metrics `m`; when the reporter stops the run, the pruned trial's
+/// metrics add what it cost so far (training seconds since `started`, epochs), so a
+/// budget of training time counts it.
+fn report_epoch(
+    reporter: &mut dyn Reporter,
+    epoch: u32,
+    mut m: Metrics,
+    started: Instant,
+) -> Result<(), EvalError> {
+    if reporter.report(epoch, &m) == Control::Continue {
+        return Ok(());
+    }
+    m.set(
+        nas_core::evaluator::SIMULATED_SECONDS,
+        started.elapsed().as_secs_f64(),
+    );
+    m.set("epochs", epoch as f64);
+    Err(EvalError::Pruned {
+        step: epoch,
+        metrics: m,
     })
 }
 

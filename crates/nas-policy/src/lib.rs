@@ -38,15 +38,17 @@ impl EvaluatorConfig for PolicyConfig {
     fn build(&self, space: &Arc<dyn SearchSpace>) -> Result<Arc<dyn Evaluator>, ConfigError> {
         self.check()?;
         let env =
-            nas_control::make(&self.env).map_err(|e| ConfigError::field("rl-policy", "env", e))?;
+            nas_control::find(&self.env).map_err(|e| ConfigError::field("rl-policy", "env", e))?;
+        let probe = (env.make)();
         let network = nas_nn::network_of(space.name()).map_err(ConfigError)?;
         nas_nn::device(&self.backend).map_err(|e| ConfigError(e.to_string()))?;
         let evaluator = PolicyEvaluator {
             space: Arc::clone(space),
             network,
             config: self.clone(),
-            observation: env.observation_size(),
-            actions: env.actions(),
+            env,
+            observation: probe.observation_size(),
+            actions: probe.actions(),
         };
         network
             .check_task(&evaluator.spec(evaluator.actions).task)
@@ -74,6 +76,8 @@ pub struct PolicyEvaluator {
     pub space: Arc<dyn SearchSpace>,
     pub network: &'static dyn SpaceNetwork,
     pub config: PolicyConfig,
+    /// The environment `config.env` names, found once.
+    env: &'static nas_control::EnvPlugin,
     observation: usize,
     actions: usize,
 }
@@ -169,10 +173,7 @@ impl Evaluator for PolicyEvaluator {
         };
         let mut policy = build(self.actions, 10)?;
         let mut value = build(1, 11)?;
-        let env_name = self.config.env.clone();
-        let make = move || {
-            nas_control::make(&env_name).unwrap_or_else(|e| unreachable!("checked at build: {e}"))
-        };
+        let make = self.env.make;
         let started = Instant::now();
         let fraction = trial.fidelity.data_fraction.unwrap_or(1.0);
         let training = ppo::train(

@@ -9,6 +9,7 @@
 //! `--dataset NAME` (`fashion-mnist`), `--data-fraction F` (0.02), `--epochs N` (10),
 //! `--channels C` (8), `--backend NAME` (`flex`), `--out FILE` (print only).
 
+use nas_bench_train::mean_sd;
 use nas_builtins as _;
 use nas_core::registry::{OneShotConfig, OneShotContext, PluginConfig};
 use nas_core::search::Observer;
@@ -63,14 +64,6 @@ impl Observer for Last {
 /// Ops with no weights: `none`, `skip_connect`, `avg_pool_3x3`.
 fn parameter_free(op: u32) -> bool {
     matches!(op, 0 | 1 | 4)
-}
-
-/// Mean and sample standard deviation.
-fn mean_sd(values: &[f64]) -> (f64, f64) {
-    let n = values.len().max(1) as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-    (mean, var.sqrt())
 }
 
 /// The cell `method` derives from `seed`, its final evaluation a table lookup.

@@ -11,6 +11,7 @@
 //! Options: `--env NAME` (`cartpole`; `acrobot`), `--seeds N` (3), `--trials N` (6),
 //! `--strategy NAME` (`random`), `--steps N` (100000 per trial), `--out FILE`.
 
+use nas_bench_train::mean_sd;
 use nas_builtins as _;
 use nas_core::config::ExperimentConfig;
 use nas_core::evaluator::CollectingReporter;
@@ -56,14 +57,6 @@ fn metric(r: &TrialResult, name: &str) -> Option<f64> {
         Outcome::Completed { metrics } => metrics.get(name),
         _ => None,
     }
-}
-
-/// Mean and sample standard deviation.
-fn mean_sd(values: &[f64]) -> (f64, f64) {
-    let n = values.len().max(1) as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-    (mean, var.sqrt())
 }
 
 fn config(a: &Args, seed: u64) -> serde_json::Value {

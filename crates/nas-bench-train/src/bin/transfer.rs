@@ -11,6 +11,7 @@
 //! `--large-channels` (16) and `--large-cells-per-stage` (2: 8 cells) of the transfer,
 //! `--train-epochs N` (3), `--train-fraction F` (0.2), `--backend NAME` (`flex`), `--out`.
 
+use nas_bench_train::mean_sd;
 use nas_builtins as _;
 use nas_core::evaluator::CollectingReporter;
 use nas_core::{Genotype, Rng, SearchSpace};
@@ -98,14 +99,6 @@ fn parameter_free_share(space: &DartsSpace, g: &Genotype) -> f64 {
     let edges: Vec<_> = arch.normal.edges.iter().chain(&arch.reduce.edges).collect();
     let free = edges.iter().filter(|e| e.op.parameter_free()).count();
     free as f64 / edges.len() as f64
-}
-
-/// Mean and sample standard deviation.
-fn mean_sd(values: &[f64]) -> (f64, f64) {
-    let n = values.len().max(1) as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
-    (mean, var.sqrt())
 }
 
 /// One network's test accuracies over the seeds, and its parameters.

@@ -10,6 +10,7 @@
 //! 400000`), `--strategy NAME` (`regularized-evolution`), `--dataset NAME` (`cifar10`),
 //! `--out FILE`.
 
+use nas_bench::report::Stats;
 use nas_builtins as _;
 use nas_core::config::ExperimentConfig;
 use nas_core::journal::NullJournal;
@@ -66,15 +67,6 @@ fn search(a: &Args, pruner: Option<&str>, budget: f64, seed: u64) -> Result<[f64
     ])
 }
 
-fn mean_sd(v: &[f64]) -> (f64, f64) {
-    let n = v.len().max(1) as f64;
-    let m = v.iter().sum::<f64>() / n;
-    (
-        m,
-        (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt(),
-    )
-}
-
 fn run() -> Result<(), String> {
     let a = <Args as clap::Parser>::parse();
     let budgets: Vec<f64> = a
@@ -108,15 +100,16 @@ fn run() -> Result<(), String> {
                 .into_par_iter()
                 .map(|seed| search(&a, pruner, budget, seed))
                 .collect::<Result<_, _>>()?;
-            let col = |i: usize| mean_sd(&rows.iter().map(|r| r[i]).collect::<Vec<_>>());
-            let (acc, sd) = col(0);
+            let col = |i: usize| Stats::of(rows.iter().map(|r| r[i]));
+            let accuracy = col(0);
+            let (acc, sd) = (accuracy.mean, accuracy.std);
             let _ = writeln!(
                 out,
                 "| {budget:.0} | {} | {acc:.2} ± {sd:.2} | {:.0} | {:.1} | {:.1} |",
                 pruner.unwrap_or("none"),
-                col(1).0,
-                col(2).0,
-                col(3).0
+                col(1).mean,
+                col(2).mean,
+                col(3).mean
             );
         }
     }

@@ -2,7 +2,7 @@
 //! they were, `nas show` on read-only copies, trials in flight and failure reasons,
 //! renamed journals, SQLite errors told once.
 
-use super::{TABLE, assert_clean_failure, finished_count, nas, text, trials};
+use super::{TABLE, assert_clean_failure, finished_count, nas, shown, text, trials};
 use nas_core::journal::Journal;
 use nas_core::{Outcome, Trial, TrialResult};
 use nas_storage_sqlite::SqliteJournal;
@@ -323,11 +323,7 @@ fn evolution_on_a_space_with_integer_decisions_resumes_to_the_same_trials() {
     let o = nas(&args("whole", "16"));
     assert!(o.status.success(), "{:?}", text(&o));
     let archs = |name: &str| -> Vec<(u64, String)> {
-        let o = nas(&["show", name, "--dir", d, "--json", "--top", "1000"]);
-        let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-        let mut out: Vec<(u64, String)> = json["best"]
-            .as_array()
-            .unwrap()
+        shown(d, name)
             .iter()
             .map(|t| {
                 (
@@ -335,9 +331,7 @@ fn evolution_on_a_space_with_integer_decisions_resumes_to_the_same_trials() {
                     t["arch"].as_str().unwrap().to_string(),
                 )
             })
-            .collect();
-        out.sort();
-        out
+            .collect()
     };
     let (cut, whole) = (archs("cut"), archs("whole"));
     assert_eq!(cut.len(), 16);

@@ -68,8 +68,12 @@ impl RelaxedBuilder for Tiny {
         }
     }
 
-    fn derive(&self, _: &dyn SearchSpace, _: &[f32]) -> Result<Genotype, SpaceError> {
-        unimplemented!("the tiny network is not searched")
+    /// The tiny network stands for no space: no weights choose a genotype of one.
+    fn derive(&self, space: &dyn SearchSpace, _: &[f32]) -> Result<Genotype, SpaceError> {
+        Err(SpaceError::Parse {
+            input: space.name().to_string(),
+            reason: "the tiny relaxed network derives no genotype".into(),
+        })
     }
 }
 
