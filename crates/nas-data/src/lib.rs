@@ -1,5 +1,7 @@
-//! Image classification data: IDX and CSV readers, the embedded digits set, MNIST and
-//! Fashion-MNIST read from a folder, per-channel normalization and seeded splits.
+//! Classification data: IDX and CSV readers, the embedded digits set, MNIST and
+//! Fashion-MNIST read from a folder, per-channel normalization and seeded splits; and
+//! labelled sentences (the embedded sentiment set, CSV text), tokenized into rows of word
+//! ids with a vocabulary of the training split ([`text`]).
 //!
 //! Everything is plain `Vec<f32>`: the training code (nas-nn) turns batches into tensors,
 //! and this crate stays free of burn, so the readers build and test in seconds and a
@@ -8,10 +10,12 @@
 mod csv;
 mod idx;
 mod locate;
+pub mod text;
 
 pub use csv::read_csv;
 pub use idx::{IdxArray, decode_idx, read_idx};
 pub use locate::{DATA_DIR_ENV, candidate_dirs, find_dir};
+pub use text::{Sentences, Vocabulary};
 
 use nas_core::Rng;
 use serde::{Deserialize, Serialize};
@@ -19,6 +23,8 @@ use std::path::{Path, PathBuf};
 
 const DIGITS_IMAGES: &[u8] = include_bytes!("../data/digits-images-idx3-ubyte.gz");
 const DIGITS_LABELS: &[u8] = include_bytes!("../data/digits-labels-idx1-ubyte.gz");
+/// Kotzias et al. 2015 (UCI, CC BY 4.0): 3 x 1,000 review sentences, JSON lines, gzip.
+const SENTIMENT: &[u8] = include_bytes!("../data/sentiment-sentences.jsonl.gz");
 
 /// A data file or set that cannot be used: which one, and what was expected.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -295,6 +301,16 @@ pub struct Splits {
     pub train: Images,
     pub valid: Images,
     pub test: Images,
+    /// For text: the training split's vocabulary, whose ids the rows hold.
+    pub vocabulary: Option<Vocabulary>,
+}
+
+impl Splits {
+    /// Rows of word ids rather than images: the size of the embedding table a network
+    /// needs (0 for images).
+    pub fn vocabulary_size(&self) -> usize {
+        self.vocabulary.as_ref().map_or(0, Vocabulary::len)
+    }
 }
 
 /// Which data set.
@@ -308,6 +324,10 @@ pub enum DataSource {
     FashionMnist,
     /// A CSV file with a header, a `label` column and one column per pixel.
     Csv,
+    /// 3,000 labelled review sentences (Kotzias et al. 2015), embedded in this crate.
+    Sentiment,
+    /// A CSV file of sentences: a header with a `text` and a `label` column.
+    TextCsv,
 }
 
 impl DataSource {
@@ -317,8 +337,32 @@ impl DataSource {
             DataSource::Mnist => "mnist",
             DataSource::FashionMnist => "fashion-mnist",
             DataSource::Csv => "csv",
+            DataSource::Sentiment => "sentiment",
+            DataSource::TextCsv => "text-csv",
         }
     }
+
+    /// Sentences rather than images.
+    pub fn is_text(self) -> bool {
+        matches!(self, DataSource::Sentiment | DataSource::TextCsv)
+    }
+
+    /// Read from the file in the `csv` field.
+    fn reads_csv(self) -> bool {
+        matches!(self, DataSource::Csv | DataSource::TextCsv)
+    }
+}
+
+/// Words a sentence keeps by default; longer ones are cut (the sentiment set's sentences
+/// have 12 words on average, 71 at most).
+pub const DEFAULT_MAX_WORDS: usize = 48;
+
+fn default_max_words() -> usize {
+    DEFAULT_MAX_WORDS
+}
+
+fn is_default_max_words(n: &usize) -> bool {
+    *n == DEFAULT_MAX_WORDS
 }
 
 fn default_valid_fraction() -> f64 {
@@ -356,6 +400,12 @@ pub struct DataConfig {
     /// Seed of the split: fixed per experiment so every trial sees the same split.
     #[serde(default)]
     pub split_seed: u64,
+    /// Text: the words of a sentence kept (the row length); later words are cut.
+    #[serde(
+        default = "default_max_words",
+        skip_serializing_if = "is_default_max_words"
+    )]
+    pub max_words: usize,
 }
 
 impl Default for DataConfig {
@@ -367,6 +417,7 @@ impl Default for DataConfig {
             image_shape: None,
             valid_fraction: default_valid_fraction(),
             split_seed: 0,
+            max_words: DEFAULT_MAX_WORDS,
         }
     }
 }
@@ -398,10 +449,16 @@ impl DataConfig {
                 ),
             ));
         }
-        if self.dataset == DataSource::Csv && self.csv.is_none() {
+        if self.dataset.reads_csv() && self.csv.is_none() {
             return Err(DataError::named(
                 "data",
                 "field `csv`: a CSV data set needs its file",
+            ));
+        }
+        if self.max_words == 0 {
+            return Err(DataError::named(
+                "data",
+                "field `max_words`: must be at least 1",
             ));
         }
         if let Some(shape) = self.image_shape.filter(|s| s.contains(&0)) {
@@ -418,7 +475,7 @@ impl DataConfig {
     /// The data set in words, for errors: the CSV file, or the set's name.
     pub fn source(&self) -> String {
         match (&self.dataset, &self.csv) {
-            (DataSource::Csv, Some(path)) => path.display().to_string(),
+            (d, Some(path)) if d.reads_csv() => path.display().to_string(),
             (d, _) => d.folder_name().to_string(),
         }
     }
@@ -430,6 +487,9 @@ impl DataConfig {
     /// whose images or labels do not match the training set's, a split left empty.
     pub fn load(&self) -> Result<Splits, DataError> {
         self.check()?;
+        if self.dataset.is_text() {
+            return self.load_text();
+        }
         let name = self.dataset.folder_name();
         let (pool, test) = match self.dataset {
             DataSource::Digits => {
@@ -461,12 +521,9 @@ impl DataConfig {
                 test.classes = train.classes;
                 (train, Some(test))
             }
-            DataSource::Csv => {
-                let path = self
-                    .csv
-                    .as_deref()
-                    .ok_or_else(|| DataError::named("data", "no CSV file"))?;
-                (read_csv(path, self.image_shape)?, None)
+            DataSource::Csv => (read_csv(self.csv_path()?, self.image_shape)?, None),
+            DataSource::Sentiment | DataSource::TextCsv => {
+                return Err(DataError::named(name, "a text data set is not images"));
             }
         };
         let total = pool.len();
@@ -492,6 +549,48 @@ impl DataConfig {
             train,
             valid,
             test,
+            vocabulary: None,
+        })
+    }
+
+    fn csv_path(&self) -> Result<&Path, DataError> {
+        self.csv
+            .as_deref()
+            .ok_or_else(|| DataError::named("data", "no CSV file"))
+    }
+
+    /// Sentences split as digits are (test, then validation held out), the vocabulary built
+    /// from the training split, every sentence a row of `max_words` word ids (no
+    /// normalization: the values are ids).
+    fn load_text(&self) -> Result<Splits, DataError> {
+        let sentences = match self.dataset {
+            DataSource::TextCsv => text::read_text_csv(self.csv_path()?)?,
+            _ => {
+                let what = "embedded sentiment sentences";
+                let mut content = String::new();
+                std::io::Read::read_to_string(
+                    &mut flate2::read::GzDecoder::new(SENTIMENT),
+                    &mut content,
+                )
+                .map_err(|e| DataError::named(what, e.to_string()))?;
+                text::read_jsonl(&content, what)?
+            }
+        };
+        let total = sentences.len();
+        let (rest, test) = hold_out(total, self.valid_fraction, self.split_seed ^ 0x7e57);
+        let (test, rest) = (sentences.subset(&test), sentences.subset(&rest));
+        let (kept, held) = hold_out(rest.len(), self.valid_fraction, self.split_seed);
+        let (train, valid) = (rest.subset(&kept), rest.subset(&held));
+        let vocabulary = Vocabulary::build(&train.texts);
+        let [train, valid, test] =
+            [train, valid, test].map(|s| s.encode(&vocabulary, self.max_words));
+        self.check_splits(total, [&train, &valid, &test])?;
+        Ok(Splits {
+            name: self.dataset.folder_name().to_string(),
+            train,
+            valid,
+            test,
+            vocabulary: Some(vocabulary),
         })
     }
 
@@ -503,7 +602,8 @@ impl DataConfig {
             return Ok(());
         };
         let split = ["training", "validation", "test"][empty];
-        let how = if self.dataset == DataSource::Csv || self.dataset == DataSource::Digits {
+        let held_twice = matches!(self.dataset, DataSource::Csv | DataSource::Digits);
+        let how = if held_twice || self.dataset.is_text() {
             format!(
                 "valid_fraction {} is held out for testing, then again for validation",
                 self.valid_fraction
@@ -594,6 +694,48 @@ mod tests {
         assert!(
             mean.abs() < 1e-4 && (std - 1.0).abs() < 1e-3,
             "{mean} {std}"
+        );
+    }
+
+    #[test]
+    fn sentiment_sentences_split_into_rows_of_word_ids() {
+        let c = DataConfig {
+            dataset: DataSource::Sentiment,
+            ..DataConfig::default()
+        };
+        let s = c.load().unwrap();
+        assert_eq!(
+            (s.train.len(), s.valid.len(), s.test.len()),
+            (2430, 270, 300)
+        );
+        assert_eq!(
+            (s.train.channels, s.train.height, s.train.width),
+            (1, 1, 48)
+        );
+        assert_eq!(s.train.classes, 2);
+        let vocabulary = s.vocabulary.as_ref().unwrap();
+        assert_eq!(s.vocabulary_size(), vocabulary.len());
+        // Ids are whole numbers below the vocabulary size, padding only after the words.
+        let max = s.train.pixels.iter().fold(0f32, |a, &b| a.max(b));
+        assert_eq!(max as usize, vocabulary.len() - 1);
+        for i in 0..s.train.len() {
+            let row = s.train.image(i);
+            let words = row.iter().take_while(|&&v| v != 0.0).count();
+            assert!(row[words..].iter().all(|&v| v == 0.0));
+            assert!(row.iter().all(|v| v.fract() == 0.0));
+        }
+        // Validation and test hold words the training split lacks: unknown, id 1.
+        assert!(s.test.pixels.contains(&1.0));
+        assert!(!s.train.pixels.contains(&1.0));
+        assert_eq!(
+            DataConfig {
+                split_seed: 0,
+                ..c.clone()
+            }
+            .load()
+            .unwrap()
+            .valid,
+            s.valid
         );
     }
 
