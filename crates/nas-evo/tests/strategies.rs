@@ -1,7 +1,8 @@
 //! Every registered strategy, driven by the real runner on the NAS-Bench-201 table:
 //! proposals validate and never repeat a function, the same seed gives the same trials,
 //! and a search stopped and resumed from its journal (checkpoint, restore, continue)
-//! equals an uninterrupted one, with any number of trials in flight.
+//! equals an uninterrupted one, with any number of trials in flight; and the conformance
+//! suite of every strategy on the recurrent-cell space.
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
@@ -18,6 +19,7 @@ use nas_space::Nb201Space;
 use nas_storage_sqlite::SqliteJournal;
 use proptest::prelude::*;
 use std::collections::HashSet;
+use std::sync::Arc;
 
 fn strategies() -> Vec<&'static str> {
     plugins::<dyn StrategyConfig>()
@@ -212,4 +214,39 @@ fn bad_configs_are_refused_before_the_search_starts() {
     c.objectives = vec!["valid_acc".into(), "latency".into()];
     let err = Experiment::build(c).unwrap_err().to_string();
     assert!(err.contains("does not report `latency`"), "{err}");
+}
+
+/// A score of a recurrent cell's function (its canonical tree, through the fingerprint),
+/// so cells equal up to the order of a node's children score the same; and its loose
+/// ends as a second objective to minimize.
+fn score_cell(space: &nas_space::RnnCellSpace, g: &Genotype) -> nas_core::Outcome {
+    let acc = (space.fingerprint(g).0 % 1000) as f64 / 10.0;
+    let ends = space.decode(g).unwrap().loose_ends().len() as f64;
+    nas_core::testkit::completed(&[("acc", acc), ("ends", ends)])
+}
+
+/// Every black-box strategy runs the recurrent-cell space unchanged: the whole conformance
+/// suite (valid, never-repeating proposals, determinism, exact resume, crashes) on it.
+#[test]
+fn every_strategy_searches_recurrent_cells_unchanged() {
+    use nas_core::testkit::{Conformance, acc};
+    let space =
+        Arc::new(nas_space::RnnCellSpace::new(nas_space::RnnCellSpaceConfig::default()).unwrap());
+    for name in strategies() {
+        let scoring = Arc::clone(&space);
+        let mut suite = Conformance::new(name, serde_json::json!({}))
+            .space(space.clone())
+            .eval(move |g| score_cell(&scoring, g))
+            .trials(40);
+        if name == "nsga2" {
+            suite = suite.objectives(vec![
+                acc(),
+                nas_core::Objective {
+                    metric: "ends".into(),
+                    goal: nas_core::Goal::Minimize,
+                },
+            ]);
+        }
+        suite.run();
+    }
 }

@@ -15,12 +15,49 @@ use burn::optim::ModuleOptimizer;
 use burn::tensor::{Device, Int, Tensor};
 use nas_core::{Cost, EvalError, Genotype, Reporter, Rng, SearchSpace, SpaceError};
 
-/// What a network is built for: images of `input = [channels, height, width]`, `classes`
-/// outputs.
+/// What a network is built for: images of `input = [channels, height, width]`, or
+/// sentences as rows of word ids (`input = [1, 1, max_words]`, see `nas_data::text`), and
+/// `classes` outputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Task {
     pub input: [usize; 3],
     pub classes: usize,
+    /// Text: the rows of the embedding table the word ids index (padding and unknown
+    /// included). 0 for images.
+    pub vocabulary: usize,
+}
+
+impl Task {
+    pub const fn images(input: [usize; 3], classes: usize) -> Task {
+        Task {
+            input,
+            classes,
+            vocabulary: 0,
+        }
+    }
+
+    /// Sentences of at most `max_words` words, ids below `vocabulary`.
+    pub const fn text(max_words: usize, vocabulary: usize, classes: usize) -> Task {
+        Task {
+            input: [1, 1, max_words],
+            classes,
+            vocabulary,
+        }
+    }
+
+    pub fn is_text(&self) -> bool {
+        self.vocabulary > 0
+    }
+
+    /// The task of a data set: its training split's shape and classes, its vocabulary.
+    pub fn of(splits: &nas_data::Splits) -> Task {
+        let t = &splits.train;
+        Task {
+            input: [t.channels, t.height, t.width],
+            classes: t.classes,
+            vocabulary: splits.vocabulary_size(),
+        }
+    }
 }
 
 /// A network's shape beyond its genotype: the task, and the width and depth a proxy
@@ -44,11 +81,18 @@ pub struct Counts {
     pub activations: f64,
 }
 
-/// Refuses an input with a zero dimension.
+/// Refuses text (an image network would read word ids as pixels) and an input with a zero
+/// dimension.
 ///
 /// # Errors
 /// The input, and why.
 pub fn nonzero(task: &Task) -> Result<(), String> {
+    if task.is_text() {
+        return Err(format!(
+            "the data are sentences (rows of word ids, a vocabulary of {}), and this space's network reads images; search a text space (rnn-cell)",
+            task.vocabulary
+        ));
+    }
     let [c, h, w] = task.input;
     if c == 0 || h == 0 || w == 0 {
         return Err(format!(

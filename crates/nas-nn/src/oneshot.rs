@@ -38,12 +38,8 @@ impl OneShotData {
                 "{plugin}: field `data`: the train and validation splits must not be empty"
             )));
         }
-        let t = &splits.train;
         let spec = NetSpec {
-            task: Task {
-                input: [t.channels, t.height, t.width],
-                classes: t.classes,
-            },
+            task: Task::of(&splits),
             width,
             depth,
         };

@@ -95,10 +95,7 @@ impl PolicyEvaluator {
     /// A network from the observation to `outputs` values.
     fn spec(&self, outputs: usize) -> NetSpec {
         NetSpec {
-            task: Task {
-                input: [self.observation, 1, 1],
-                classes: outputs,
-            },
+            task: Task::images([self.observation, 1, 1], outputs),
             width: 1,
             depth: 1,
         }

@@ -1,7 +1,8 @@
 //! The REINFORCE controller: it learns a toy optimum, its gradient matches finite
 //! differences (`rl/policy_grad.rs`), it is deterministic, resumes exactly from a
 //! checkpoint, takes results in any order, and refuses bad configs clearly; its cost and
-//! accuracy on the NAS-Bench-201 table (`rl/reinforce_nb201.rs`, ignored).
+//! accuracy on the NAS-Bench-201 table (`rl/reinforce_nb201.rs`, ignored); the conformance
+//! suite on the recurrent-cell space.
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
@@ -405,4 +406,21 @@ fn restore_refuses_a_checkpoint_of_another_shape() {
     );
     let err = b.restore(a.checkpoint().unwrap()).unwrap_err().to_string();
     assert!(err.contains("weights"), "{err}");
+}
+
+/// REINFORCE runs the recurrent-cell space unchanged: the conformance suite on it, scored
+/// by a function of the cell's canonical tree.
+#[test]
+fn reinforce_searches_recurrent_cells_unchanged() {
+    let space =
+        Arc::new(nas_space::RnnCellSpace::new(nas_space::RnnCellSpaceConfig::default()).unwrap());
+    let scoring = Arc::clone(&space);
+    nas_core::testkit::Conformance::new("reinforce", serde_json::json!({}))
+        .space(space)
+        .eval(move |g| {
+            let acc = (scoring.fingerprint(g).0 % 1000) as f64 / 10.0;
+            nas_core::testkit::completed(&[("acc", acc)])
+        })
+        .trials(40)
+        .run();
 }

@@ -28,7 +28,7 @@ fn every_network_has_the_counted_parameters_and_classifies() {
     let mut rng = Rng::new(7);
     for input in [[1, 8, 8], [3, 7, 9]] {
         let spec = NetSpec {
-            task: Task { input, classes: 10 },
+            task: Task::images(input, 10),
             width: 16,
             depth: 1,
         };

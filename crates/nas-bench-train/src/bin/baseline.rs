@@ -1,25 +1,31 @@
-//! `cargo xtask bench baseline`: a searched architecture against LeNet-5, both trained
-//! with the same recipe (epochs, data, optimizer, schedule, seed) on the same data, so the
-//! comparison says whether the search found something better than a hand design.
+//! `cargo xtask bench baseline`: a searched architecture against hand designs, all trained
+//! with the same recipe (epochs, data, optimizer, schedule, seeds) on the same data, so the
+//! comparison says whether the search found something better than a hand design. On
+//! images the baseline is LeNet-5; on text (`--dataset sentiment`, `--space rnn-cell`)
+//! burn's LSTM and GRU of the same hidden size in the same embedding and head.
 //!
 //! The search itself is a `nas search` run (its report gives the best architecture and the
 //! search cost); this retrains it at the width given here, through the network its space
-//! registers (any space that registers one), and trains the baseline beside it.
+//! registers (any space that registers one), and trains the baselines beside it, once per
+//! seed: the table gives each network's mean and standard deviation over the seeds.
 //!
 //! Options: `--cell TEXT` (required: the searched architecture in its space's string
 //! form, e.g. `333132` for NB201), `--space NAME` (`nb201`), `--dataset NAME`
-//! (`fashion-mnist`), `--epochs N` (4), `--data-fraction F` (1.0), `--channels C` (16),
-//! `--cells-per-stage N` (1), `--backend NAME` (`flex`), `--seed N` (0),
-//! `--learning-rate F` (0.05).
+//! (`fashion-mnist`), `--epochs N` (4), `--data-fraction F` (1.0), `--channels C` (16; the
+//! hidden size on text), `--cells-per-stage N` (1), `--backend NAME` (`flex`), `--seed N`
+//! (0, the first seed), `--seeds N` (1), `--learning-rate F` (0.05), `--optimizer NAME`
+//! (`sgd` or `adam`), `--weight-decay F` (5e-4), `--valid-fraction F` (0.1).
 
+use nas_bench_train::mean_sd;
 use nas_builtins as _;
 use nas_core::evaluator::CollectingReporter;
 use nas_core::registry::PluginConfig;
+use nas_core::{EvalError, Reporter};
 use nas_core::{SearchSpace, SpaceConfig};
 use nas_data::{DataConfig, DataSource};
 use nas_eval::train::TrainConfig;
-use nas_nn::{FitJob, Task};
-use nas_space::nn::{LeNet5Net, lenet_check_task};
+use nas_nn::{FitJob, FitOutcome, OptimizerKind, Task};
+use nas_space::nn::{GruNet, LeNet5Net, LstmNet, lenet_check_task, text_check_task};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
@@ -46,10 +52,58 @@ struct Args {
     cells_per_stage: usize,
     #[arg(long, default_value_t = 0.05)]
     learning_rate: f64,
+    #[arg(long, default_value = "sgd")]
+    optimizer: String,
+    #[arg(long, default_value_t = 5e-4)]
+    weight_decay: f64,
+    #[arg(long, default_value_t = 0.1)]
+    valid_fraction: f64,
     #[arg(long, default_value = "flex")]
     backend: String,
+    /// The first seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Seeds trained per network, from `--seed` on.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    seeds: u64,
+}
+
+/// A network's training run for one job.
+type Trainer<'a> =
+    Box<dyn Fn(&FitJob<'_>, &mut dyn Reporter) -> Result<FitOutcome, EvalError> + 'a>;
+
+/// The hand designs for `task`: LeNet-5 on images, the LSTM and the GRU on text.
+fn baselines<'a>(task: Task, hidden: usize) -> Result<Vec<(String, Trainer<'a>)>, String> {
+    if task.is_text() {
+        text_check_task(&task)?;
+        let (v, k) = (task.vocabulary, task.classes);
+        return Ok(vec![
+            (
+                format!("LSTM (burn), hidden {hidden}"),
+                Box::new(move |job: &FitJob<'_>, r: &mut dyn Reporter| {
+                    nas_nn::fit(|d| LstmNet::new(hidden, v, k, d, job.seed), task, job, r)
+                }),
+            ),
+            (
+                format!("GRU (burn), hidden {hidden}"),
+                Box::new(move |job: &FitJob<'_>, r: &mut dyn Reporter| {
+                    nas_nn::fit(|d| GruNet::new(hidden, v, k, d, job.seed), task, job, r)
+                }),
+            ),
+        ]);
+    }
+    lenet_check_task(&task).map_err(|e| format!("LeNet-5: {e}"))?;
+    Ok(vec![(
+        "LeNet-5 (baseline)".to_string(),
+        Box::new(move |job: &FitJob<'_>, r: &mut dyn Reporter| {
+            nas_nn::fit(
+                |d| LeNet5Net::new(task.input, task.classes, d, job.seed),
+                task,
+                job,
+                r,
+            )
+        }),
+    )])
 }
 
 fn run() -> Result<(), String> {
@@ -60,6 +114,9 @@ fn run() -> Result<(), String> {
         channels: a.channels,
         cells_per_stage: a.cells_per_stage,
         learning_rate: a.learning_rate,
+        weight_decay: a.weight_decay,
+        optimizer: serde_json::from_value::<OptimizerKind>(serde_json::json!(a.optimizer))
+            .map_err(|e| format!("--optimizer: {e}"))?,
         backend: a.backend,
         ..TrainConfig::default()
     };
@@ -68,6 +125,7 @@ fn run() -> Result<(), String> {
     config.data = DataConfig {
         dataset: serde_json::from_value::<DataSource>(serde_json::json!(dataset))
             .map_err(|e| format!("--dataset: {e}"))?,
+        valid_fraction: a.valid_fraction,
         ..DataConfig::default()
     };
     config.check().map_err(|e| e.to_string())?;
@@ -83,55 +141,65 @@ fn run() -> Result<(), String> {
     let device = nas_nn::device(&config.backend).map_err(|e| e.to_string())?;
     let t = &splits.train;
     let spec = config.spec(&splits, None);
+    let seeds: Vec<u64> = (seed..seed + a.seeds).collect();
     println!(
-        "# {} on {}: {} epochs, {:.0}% of {} training images, {} backend, seed {seed}\n",
+        "# {} on {}: {} epochs, {:.0}% of {} training {}, {:?} lr {}, {} backend, seeds {seeds:?}\n",
         space.render(&genotype),
         splits.name,
         config.epochs,
         config.data_fraction * 100.0,
         t.len(),
+        if spec.task.is_text() {
+            "sentences"
+        } else {
+            "images"
+        },
+        config.optimizer,
+        config.learning_rate,
         config.backend
     );
-    println!("| network | params | valid acc | test acc | train seconds |");
-    println!("|---|---|---|---|---|");
-    let job = FitJob {
-        recipe: &config.recipe(),
-        splits: &splits,
-        epochs: config.epochs,
-        data_fraction: config.data_fraction,
-        seed,
-        device: &device,
-    };
-    let task: Task = spec.task;
-    lenet_check_task(&task).map_err(|e| format!("LeNet-5: {e}"))?;
-    for name in [
+    let searched: Trainer<'_> = Box::new(|job: &FitJob<'_>, r: &mut dyn Reporter| {
+        network.fit(space.as_ref(), &genotype, &spec, job, r)
+    });
+    let mut networks = vec![(
         format!(
-            "{} network, channels {} cells_per_stage {}",
+            "{} network (searched), width {} depth {}",
             space.name(),
             spec.width,
             spec.depth
         ),
-        "LeNet-5 (baseline)".to_string(),
-    ] {
-        let started = Instant::now();
-        let reporter = &mut CollectingReporter::default();
-        let out = if name.starts_with("LeNet") {
-            nas_nn::fit(
-                |d| LeNet5Net::new(task.input, task.classes, d, seed),
-                task,
-                &job,
-                reporter,
-            )
-        } else {
-            network.fit(space.as_ref(), &genotype, &spec, &job, reporter)
+        searched,
+    )];
+    networks.extend(baselines(spec.task, spec.width)?);
+    println!("| network | params | valid acc | test acc | train seconds | per seed (test) |");
+    println!("|---|---|---|---|---|---|");
+    let recipe = config.recipe();
+    for (name, train) in &networks {
+        let (mut valid, mut test, mut seconds, mut params) = (vec![], vec![], vec![], 0);
+        for &s in &seeds {
+            let job = FitJob {
+                recipe: &recipe,
+                splits: &splits,
+                epochs: config.epochs,
+                data_fraction: config.data_fraction,
+                seed: s,
+                device: &device,
+            };
+            let started = Instant::now();
+            let out = train(&job, &mut CollectingReporter::default())
+                .map_err(|e| format!("{name}, seed {s}: {e}"))?;
+            valid.push(out.valid_acc);
+            test.push(out.test_acc);
+            seconds.push(started.elapsed().as_secs_f64());
+            params = out.params;
         }
-        .map_err(|e| format!("{name}: {e}"))?;
+        let (vm, vs) = mean_sd(&valid);
+        let (tm, ts) = mean_sd(&test);
+        let per_seed: Vec<String> = test.iter().map(|a| format!("{a:.2}")).collect();
         println!(
-            "| {name} | {} | {:.2} | {:.2} | {:.0} |",
-            out.params,
-            out.valid_acc,
-            out.test_acc,
-            started.elapsed().as_secs_f64()
+            "| {name} | {params} | {vm:.2} ± {vs:.2} | {tm:.2} ± {ts:.2} | {:.0} | {} |",
+            mean_sd(&seconds).0,
+            per_seed.join(", ")
         );
     }
     Ok(())

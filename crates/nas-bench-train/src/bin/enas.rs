@@ -188,10 +188,7 @@ fn run() -> Result<(), String> {
             seed,
             device: &phase.data.device,
         };
-        let task = Task {
-            input: net.input,
-            classes: net.classes,
-        };
+        let task = Task::images(net.input, net.classes);
         nas_nn::fit(
             |d| Nb201Net::new(&cell_ops, &net, d, seed),
             task,

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 fn spec(width: usize, depth: usize, input: [usize; 3]) -> NetSpec {
     NetSpec {
-        task: Task { input, classes: 10 },
+        task: Task::images(input, 10),
         width,
         depth,
     }
@@ -54,13 +54,7 @@ fn built_networks_have_their_structural_count_and_shape() {
             assert_eq!(net.forward(x.clone()).dims(), [2, 10]);
         }
     }
-    let odd = NetworkBuilder::check_task(
-        &DartsNetwork,
-        &Task {
-            input: [1, 6, 6],
-            classes: 10,
-        },
-    );
+    let odd = NetworkBuilder::check_task(&DartsNetwork, &Task::images([1, 6, 6], 10));
     assert!(odd.unwrap_err().contains("multiples of 4"));
     assert_eq!(darts_net_config(&spec(16, 2, [3, 32, 32])).cells, 8);
 }

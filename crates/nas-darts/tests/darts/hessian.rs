@@ -167,10 +167,7 @@ fn max_abs(v: &[f64]) -> f64 {
 fn the_finite_difference_hessian_product_matches_the_exact_one() {
     let device = Device::flex().autodiff();
     let spec = NetSpec {
-        task: Task {
-            input: [FEATURES, 1, 1],
-            classes: CLASSES,
-        },
+        task: Task::images([FEATURES, 1, 1], CLASSES),
         width: 1,
         depth: 1,
     };

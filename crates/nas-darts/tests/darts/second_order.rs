@@ -14,10 +14,7 @@ use std::sync::Arc;
 
 fn weights(device: &Device) -> Box<dyn RelaxedWeights> {
     let spec = NetSpec {
-        task: Task {
-            input: [1, 8, 8],
-            classes: 10,
-        },
+        task: Task::images([1, 8, 8], 10),
         width: 4,
         depth: 1,
     };

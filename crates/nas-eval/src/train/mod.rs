@@ -104,12 +104,14 @@ impl TrainConfig {
         let t = &splits.train;
         let spec = self.spec(splits, None);
         network.check_task(&spec.task).map_err(|why| {
+            let shape = if spec.task.is_text() {
+                format!("sentences of up to {} words", t.width)
+            } else {
+                format!("{}x{} images, {} channel(s)", t.height, t.width, t.channels)
+            };
             ConfigError(format!(
-                "train: data `{}` ({}x{} images, {} channel(s)): {why}",
-                self.data.source(),
-                t.height,
-                t.width,
-                t.channels
+                "train: data `{}` ({shape}): {why}",
+                self.data.source()
             ))
         })?;
         if let Some(largest) = network.largest(space) {
@@ -140,12 +142,8 @@ impl TrainConfig {
     /// The network's shape for this data at the trial's `width` fidelity (else the
     /// config's `channels`).
     pub fn spec(&self, splits: &Splits, width: Option<u32>) -> NetSpec {
-        let t = &splits.train;
         NetSpec {
-            task: Task {
-                input: [t.channels, t.height, t.width],
-                classes: t.classes,
-            },
+            task: Task::of(splits),
             width: width.map_or(self.channels, |w| w as usize),
             depth: self.cells_per_stage,
         }
@@ -177,7 +175,7 @@ nas_core::register!(
     dyn EvaluatorConfig,
     TrainConfig,
     "train",
-    "Trains the trial's network (of any space that registers one) on real data (digits, MNIST, Fashion-MNIST, CSV) on a burn backend."
+    "Trains the trial's network (of any space that registers one) on real data (digits, MNIST, Fashion-MNIST, CSV images; sentiment sentences, CSV text) on a burn backend."
 );
 
 /// The network `space` registers, or a config error naming the spaces that have one.

@@ -200,15 +200,11 @@ impl std::fmt::Debug for ZeroCostEvaluator {
 
 impl ZeroCostEvaluator {
     fn spec(&self) -> NetSpec {
-        let (input, classes) = match &self.splits {
-            Some(s) => (
-                [s.train.channels, s.train.height, s.train.width],
-                s.train.classes,
-            ),
-            None => (self.config.input, self.config.classes),
-        };
         NetSpec {
-            task: Task { input, classes },
+            task: match &self.splits {
+                Some(s) => Task::of(s),
+                None => Task::images(self.config.input, self.config.classes),
+            },
             width: self.config.channels,
             depth: self.config.cells_per_stage,
         }

@@ -6,4 +6,6 @@
 mod hardening;
 mod table;
 #[cfg(feature = "train")]
+mod text;
+#[cfg(feature = "train")]
 mod train;

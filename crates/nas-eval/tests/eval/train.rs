@@ -16,10 +16,7 @@ use std::sync::Arc;
 
 /// The networks' shape on the embedded digits; width and depth concern NB201 only.
 const DIGITS: NetSpec = NetSpec {
-    task: Task {
-        input: [1, 8, 8],
-        classes: 10,
-    },
+    task: Task::images([1, 8, 8], 10),
     width: 16,
     depth: 5,
 };

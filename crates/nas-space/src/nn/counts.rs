@@ -9,6 +9,8 @@ use crate::darts::{DartsArch, Op};
 use crate::darts_cost::{DartsNetConfig, STEM_MULTIPLIER};
 use crate::mlp::MlpArch;
 use crate::nb201_cost::Nb201NetConfig;
+use crate::rnn_cell::RnnCellArch;
+use crate::rnn_cell_cost::{TextNetConfig, cell_per_token, text_net};
 use nas_nn::Counts;
 
 fn counts((params, activations): (f64, f64)) -> Counts {
@@ -52,6 +54,16 @@ pub fn mlp(a: &MlpArch, input: [usize; 3], classes: usize) -> Counts {
         features = width;
     }
     counts((params + features * classes + classes, acts + classes))
+}
+
+/// A recurrent cell over a sentence of `max_words` words: per word the embedding, then
+/// per node its gate product (`2H`), the gate's sigmoid and the activation (`H` each) and
+/// the new state (`H`), and the step's mean and stacked state (`2H`).
+pub fn rnn_cell(a: &RnnCellArch, net: &TextNetConfig) -> Counts {
+    let h = net.hidden as f64;
+    let per_word = h + (a.nodes.len() as f64 + 1.0) * 5.0 * h + 2.0 * h;
+    let params = text_net(cell_per_token(a, net.hidden), net).params as f64;
+    counts((params, per_word * net.max_words as f64 + net.classes as f64))
 }
 
 /// The NB201 network: each convolution edge keeps its ReLU'd input copy,

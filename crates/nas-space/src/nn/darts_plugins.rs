@@ -28,6 +28,7 @@ pub fn darts_net_config(spec: &NetSpec) -> DartsNetConfig {
 
 /// The check every depth shares: `3N + 2` cells always have two reductions.
 fn check_task(task: &Task) -> Result<(), String> {
+    nas_nn::nonzero(task)?;
     let net = DartsNetConfig {
         cells: 2,
         channels: 1,

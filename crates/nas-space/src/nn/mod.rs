@@ -14,7 +14,11 @@ pub mod lenet_net;
 pub mod mlp_net;
 pub mod nb201_net;
 pub mod networks;
+pub mod rnn_cell_net;
+pub mod rnn_plugins;
 pub mod supernet;
+pub mod text_baselines;
+pub mod text_frame;
 
 pub use chain_cnn_net::ChainCnnNet;
 pub use darts_net::DartsNet;
@@ -27,4 +31,8 @@ pub use networks::{
     ChainCnnNetwork, MlpNetwork, NB201_LARGEST_CELL, Nb201Network, Nb201Relaxed,
     Nb201SharedWeights, lenet_check_task, nb201_net_config,
 };
+pub use rnn_cell_net::RnnCellNet;
+pub use rnn_plugins::{RnnCellNetwork, text_check_task, text_net_config};
 pub use supernet::Nb201Supernet;
+pub use text_baselines::{GatedNet, GruNet, LstmNet, Recurrence};
+pub use text_frame::TextFrame;

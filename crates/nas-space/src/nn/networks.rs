@@ -237,7 +237,7 @@ nas_nn::register_relaxed!("nb201", Nb201Relaxed);
 /// A genotype read through the space's own string form, which names every value
 /// (`f16k3s1|...`, `64-32:relu:0.1`), so the architecture is known without the space's
 /// config.
-fn parse<A, E>(
+pub(crate) fn parse<A, E>(
     space: &dyn SearchSpace,
     g: &Genotype,
     reason: impl Fn(E) -> String,
@@ -330,7 +330,7 @@ mod tests {
 
     fn spec(channels: usize, cells: usize, input: [usize; 3], classes: usize) -> NetSpec {
         NetSpec {
-            task: Task { input, classes },
+            task: Task::images(input, classes),
             width: channels,
             depth: cells,
         }
@@ -380,7 +380,7 @@ mod tests {
 
     #[test]
     fn inputs_each_network_cannot_take_are_named() {
-        let task = |input| Task { input, classes: 10 };
+        let task = |input| Task::images(input, 10);
         let nb201 = |input| NetworkBuilder::check_task(&Nb201Network, &task(input));
         assert!(nb201([3, 32, 32]).is_ok());
         assert!(nb201([1, 4, 4]).is_ok());
