@@ -191,6 +191,7 @@ impl RelaxedSearch {
     /// SGD that has no velocity yet.
     pub(crate) fn fresh_weights(&self, seed: u64) -> Box<dyn RelaxedWeights> {
         self.relaxed.relaxed_weights(
+            self.space.as_ref(),
             &self.data.spec,
             &self.data.device.clone().autodiff(),
             derive_seed(seed, INIT_SEED),

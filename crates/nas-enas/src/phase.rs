@@ -244,6 +244,7 @@ impl SupernetSearch {
     /// that has no velocity yet.
     pub(crate) fn fresh_weights(&self, seed: u64) -> Box<dyn SharedWeights> {
         self.supernet.shared_weights(
+            self.space.as_ref(),
             &self.data.spec,
             &self.data.device.clone().autodiff(),
             derive_seed(seed, INIT_SEED),

@@ -46,8 +46,15 @@ pub trait RelaxedBuilder: Send + Sync + fmt::Debug + 'static {
         nonzero(task)
     }
 
-    /// The supernet on `device`, its weights drawn from `seed` alone.
-    fn build(&self, spec: &NetSpec, device: &Device, seed: u64) -> Self::Net;
+    /// The supernet of `space` (whose config may size it) on `device`, its weights drawn
+    /// from `seed` alone.
+    fn build(
+        &self,
+        space: &dyn SearchSpace,
+        spec: &NetSpec,
+        device: &Device,
+        seed: u64,
+    ) -> Self::Net;
 
     /// The genotype the architecture weights `alpha` (row-major, `alpha_shape`) choose:
     /// DARTS's derivation (NB201: the strongest op of each edge).
@@ -81,6 +88,7 @@ pub trait SpaceRelaxed: Send + Sync + fmt::Debug {
     /// `weight_decay`.
     fn relaxed_weights(
         &'static self,
+        space: &dyn SearchSpace,
         spec: &NetSpec,
         device: &Device,
         seed: u64,
@@ -131,13 +139,14 @@ impl<B: RelaxedBuilder> SpaceRelaxed for B {
 
     fn relaxed_weights(
         &'static self,
+        space: &dyn SearchSpace,
         spec: &NetSpec,
         device: &Device,
         seed: u64,
         momentum: f64,
         weight_decay: f64,
     ) -> Box<dyn RelaxedWeights> {
-        let net = self.build(spec, device, seed);
+        let net = self.build(space, spec, device, seed);
         Box::new(WithSgd::new(net, momentum, weight_decay, ()))
     }
 }

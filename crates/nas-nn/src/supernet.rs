@@ -45,8 +45,15 @@ pub trait SupernetBuilder: Send + Sync + fmt::Debug + 'static {
         nonzero(task)
     }
 
-    /// The supernet on `device`, its weights drawn from `seed` alone.
-    fn build(&self, spec: &NetSpec, device: &Device, seed: u64) -> Self::Net;
+    /// The supernet of `space` (whose config may size it: the recurrent cell's nodes) on
+    /// `device`, its weights drawn from `seed` alone.
+    fn build(
+        &self,
+        space: &dyn SearchSpace,
+        spec: &NetSpec,
+        device: &Device,
+        seed: u64,
+    ) -> Self::Net;
 }
 
 /// A registered supernet, type-erased.
@@ -57,10 +64,11 @@ pub trait SpaceSupernet: Send + Sync + fmt::Debug {
     /// Why the task does not fit.
     fn check_task(&self, task: &Task) -> Result<(), String>;
 
-    /// Fresh shared weights on the autodiff `device`, trained by SGD with `momentum` and
-    /// `weight_decay`.
+    /// Fresh shared weights of `space`'s supernet on the autodiff `device`, trained by SGD
+    /// with `momentum` and `weight_decay`.
     fn shared_weights(
         &'static self,
+        space: &dyn SearchSpace,
         spec: &NetSpec,
         device: &Device,
         seed: u64,
@@ -97,13 +105,14 @@ impl<B: SupernetBuilder> SpaceSupernet for B {
 
     fn shared_weights(
         &'static self,
+        space: &dyn SearchSpace,
         spec: &NetSpec,
         device: &Device,
         seed: u64,
         momentum: f64,
         weight_decay: f64,
     ) -> Box<dyn SharedWeights> {
-        let net = self.build(spec, device, seed);
+        let net = self.build(space, spec, device, seed);
         Box::new(WithSgd::new(net, momentum, weight_decay, self))
     }
 }

@@ -8,7 +8,7 @@ use burn::nn::pool::{AvgPool2dConfig, MaxPool2dConfig};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor, TensorData};
 use nas_core::{Rng, SearchSpace};
-use nas_darts::{DartsConfig, Relaxation, RelaxedSearch};
+use nas_darts::{DartsConfig, RelaxedSearch};
 use nas_data::DataConfig;
 use nas_nn::{NetSpec, NetworkBuilder, Task, batch, kernels};
 use nas_space::darts::{DARTS_V2, PRIMITIVES};
@@ -190,14 +190,7 @@ fn darts_and_gdas_search_the_cell_space() {
         cells_per_stage: 1,
         ..DartsConfig::default()
     };
-    let gdas = DartsConfig {
-        relaxation: Relaxation::Gumbel {
-            tau_max: 10.0,
-            tau_min: 0.1,
-        },
-        ..darts.clone()
-    };
-    for (name, config) in [("darts", darts), ("gdas", gdas)] {
+    for (name, config) in crate::with_gdas(darts) {
         let phase = RelaxedSearch::new(name, &config, space.clone()).unwrap();
         let outcome = phase.run(1, &mut |_| {}).unwrap();
         assert_eq!(outcome.shape, [28, 8]);

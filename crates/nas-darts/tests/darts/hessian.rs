@@ -60,7 +60,7 @@ impl RelaxedBuilder for Tiny {
         (0..CANDIDATES).map(|k| format!("linear{k}")).collect()
     }
 
-    fn build(&self, _: &NetSpec, device: &Device, seed: u64) -> TinyMixed {
+    fn build(&self, _: &dyn SearchSpace, _: &NetSpec, device: &Device, seed: u64) -> TinyMixed {
         let values = draws(seed, ROWS * CANDIDATES * CLASSES * FEATURES, 0.8);
         let data = TensorData::new(values, [ROWS, CANDIDATES, CLASSES, FEATURES]);
         TinyMixed {
@@ -171,7 +171,15 @@ fn the_finite_difference_hessian_product_matches_the_exact_one() {
         width: 1,
         depth: 1,
     };
-    let weights = SpaceRelaxed::relaxed_weights(&TINY, &spec, &device, 3, 0.9, 3e-4);
+    let weights = SpaceRelaxed::relaxed_weights(
+        &TINY,
+        &nas_space::Nb201Space::new(),
+        &spec,
+        &device,
+        3,
+        0.9,
+        3e-4,
+    );
     let alpha = draws(4, ROWS * CANDIDATES, 1.0);
     let x_values = draws(5, BATCH * FEATURES, 1.5);
     let labels: Vec<usize> = (0..BATCH).map(|n| (n * 2 + 1) % CLASSES).collect();

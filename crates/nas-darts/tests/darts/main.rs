@@ -13,6 +13,19 @@ mod cell_space;
 mod gradient;
 mod hessian;
 mod resume;
+mod rnn_cell;
 mod search;
 mod second_order;
 mod variants;
+
+/// `darts` and the same config with GDAS's Gumbel relaxation (temperature 10 to 0.1).
+fn with_gdas(darts: nas_darts::DartsConfig) -> [(&'static str, nas_darts::DartsConfig); 2] {
+    let gdas = nas_darts::DartsConfig {
+        relaxation: nas_darts::Relaxation::Gumbel {
+            tau_max: 10.0,
+            tau_min: 0.1,
+        },
+        ..darts.clone()
+    };
+    [("darts", darts), ("gdas", gdas)]
+}

@@ -18,9 +18,14 @@ fn weights(device: &Device) -> Box<dyn RelaxedWeights> {
         width: 4,
         depth: 1,
     };
-    nas_nn::relaxed_of("nb201")
-        .unwrap()
-        .relaxed_weights(&spec, device, 7, 0.9, 3e-4)
+    nas_nn::relaxed_of("nb201").unwrap().relaxed_weights(
+        &nas_space::Nb201Space::new(),
+        &spec,
+        device,
+        7,
+        0.9,
+        3e-4,
+    )
 }
 
 fn loss(w: &dyn RelaxedWeights, device: &Device) -> Tensor<1> {

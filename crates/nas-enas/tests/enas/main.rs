@@ -1,4 +1,5 @@
-//! ENAS end to end: the search phase on the embedded digits, and its checkpoints.
+//! ENAS end to end: the search phase on the embedded digits, and its checkpoints; ENAS on
+//! the recurrent-cell space.
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
@@ -10,5 +11,6 @@ use nas_space as _;
 
 mod other_space;
 mod resume;
+mod rnn_cell;
 mod search;
 mod sgd;

@@ -58,7 +58,13 @@ impl SupernetBuilder for TwoLayersBuilder {
         Ok([index(0), index(1)])
     }
 
-    fn build(&self, spec: &NetSpec, device: &Device, seed: u64) -> TwoLayersSupernet {
+    fn build(
+        &self,
+        _: &dyn SearchSpace,
+        spec: &NetSpec,
+        device: &Device,
+        seed: u64,
+    ) -> TwoLayersSupernet {
         let [c, h, w] = spec.task.input;
         // Zeros, then every weight matrix from the seed (biases stay zero): burn's own
         // initializer draws from a process-wide generator.

@@ -126,7 +126,13 @@ impl RelaxedBuilder for DartsRelaxed {
         check_task(task)
     }
 
-    fn build(&self, spec: &NetSpec, device: &Device, seed: u64) -> DartsSupernet {
+    fn build(
+        &self,
+        _space: &dyn SearchSpace,
+        spec: &NetSpec,
+        device: &Device,
+        seed: u64,
+    ) -> DartsSupernet {
         DartsSupernet::new(&darts_net_config(spec), device, seed)
     }
 

@@ -15,6 +15,7 @@ pub mod mlp_net;
 pub mod nb201_net;
 pub mod networks;
 pub mod rnn_cell_net;
+pub mod rnn_cell_supernet;
 pub mod rnn_plugins;
 pub mod supernet;
 pub mod text_baselines;
@@ -32,7 +33,10 @@ pub use networks::{
     Nb201SharedWeights, lenet_check_task, nb201_net_config,
 };
 pub use rnn_cell_net::RnnCellNet;
-pub use rnn_plugins::{RnnCellNetwork, text_check_task, text_net_config};
+pub use rnn_cell_supernet::RnnCellSupernet;
+pub use rnn_plugins::{
+    RnnCellNetwork, RnnCellRelaxed, RnnCellSharedWeights, text_check_task, text_net_config,
+};
 pub use supernet::Nb201Supernet;
 pub use text_baselines::{GatedNet, GruNet, LstmNet, Recurrence};
 pub use text_frame::TextFrame;

@@ -160,7 +160,13 @@ impl SupernetBuilder for Nb201SharedWeights {
         nb201_check_task(task)
     }
 
-    fn build(&self, spec: &NetSpec, device: &Device, seed: u64) -> Nb201Supernet {
+    fn build(
+        &self,
+        _space: &dyn SearchSpace,
+        spec: &NetSpec,
+        device: &Device,
+        seed: u64,
+    ) -> Nb201Supernet {
         Nb201Supernet::new(&nb201_net_config(spec), device, seed)
     }
 }
@@ -204,7 +210,13 @@ impl RelaxedBuilder for Nb201Relaxed {
         nb201_check_task(task)
     }
 
-    fn build(&self, spec: &NetSpec, device: &Device, seed: u64) -> Nb201Supernet {
+    fn build(
+        &self,
+        _space: &dyn SearchSpace,
+        spec: &NetSpec,
+        device: &Device,
+        seed: u64,
+    ) -> Nb201Supernet {
         Nb201Supernet::new(&nb201_net_config(spec), device, seed)
     }
 

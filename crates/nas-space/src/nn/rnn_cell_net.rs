@@ -44,12 +44,7 @@ impl RnnCellNet {
         device: &Device,
         seed: u64,
     ) -> Self {
-        let map = || {
-            LinearConfig::new(hidden, 2 * hidden)
-                .with_bias(false)
-                .with_initializer(Initializer::Zeros)
-                .init(device)
-        };
+        let map = || gate_map(hidden, device);
         let net = RnnCellNet {
             text: TextFrame::new(vocabulary, hidden, classes, device),
             input_map: map(),
@@ -96,32 +91,66 @@ impl RnnCellNet {
 
     /// Logits of a batch of sentences, `[batch, 1, 1, max_words]` word ids.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        let embedded = self.text.embed(x);
-        let [batch, words, hidden] = embedded.words.dims();
-        let shares = self.input_map.forward(embedded.words);
-        let mut h = Tensor::<2>::zeros([batch, hidden], &shares.device());
-        let mut states = Vec::with_capacity(words);
-        for t in 0..words {
-            let share: Tensor<2> = shares.clone().narrow(1, t, 1).reshape([batch, 2 * hidden]);
-            h = self.step(share, h);
-            states.push(h.clone());
-        }
-        self.text.classify(Tensor::stack(states, 1), embedded.mask)
+        unroll(&self.text, &self.input_map, x, |share, h| {
+            self.step(share, h)
+        })
     }
 }
 
+/// Runs a cell over a batch of sentences (`x`, word ids) inside `frame`: the input's share
+/// of node 0's gate for every word in one product (`input_map`), then `step(share, h)` per
+/// word from a zero state, the head reading the mean state over the words.
+pub(crate) fn unroll(
+    frame: &TextFrame,
+    input_map: &Linear,
+    x: Tensor<4>,
+    mut step: impl FnMut(Tensor<2>, Tensor<2>) -> Tensor<2>,
+) -> Tensor<2> {
+    let embedded = frame.embed(x);
+    let [batch, words, hidden] = embedded.words.dims();
+    let shares = input_map.forward(embedded.words);
+    let mut h = Tensor::<2>::zeros([batch, hidden], &shares.device());
+    let mut states = Vec::with_capacity(words);
+    for t in 0..words {
+        let share: Tensor<2> = shares.clone().narrow(1, t, 1).reshape([batch, 2 * hidden]);
+        h = step(share, h);
+        states.push(h.clone());
+    }
+    frame.classify(Tensor::stack(states, 1), embedded.mask)
+}
+
+/// The mean of `states`; `None` for none.
+pub(crate) fn mean(states: Vec<Tensor<2>>) -> Option<Tensor<2>> {
+    let count = states.len() as f32;
+    states.into_iter().reduce(|a, b| a + b).map(|s| s / count)
+}
+
 /// DARTS's highway gate: `[c, h] = gates`, `prev + sigmoid(c) * (f(h) - prev)`.
-fn highway(prev: Tensor<2>, gates: Tensor<2>, f: CellActivation) -> Tensor<2> {
+pub(crate) fn highway(prev: Tensor<2>, gates: Tensor<2>, f: CellActivation) -> Tensor<2> {
     let [batch, two_hidden] = gates.dims();
     let hidden = two_hidden / 2;
     let c = sigmoid(gates.clone().narrow(1, 0, hidden));
     let h = gates.narrow(1, hidden, hidden);
-    let h = match f {
+    let h = activate(h, f);
+    debug_assert_eq!(prev.dims(), [batch, hidden]);
+    prev.clone() + c * (h - prev)
+}
+
+/// `f` applied elementwise.
+pub(crate) fn activate(h: Tensor<2>, f: CellActivation) -> Tensor<2> {
+    match f {
         CellActivation::Tanh => tanh(h),
         CellActivation::Relu => relu(h),
         CellActivation::Sigmoid => sigmoid(h),
         CellActivation::Identity => h,
-    };
-    debug_assert_eq!(prev.dims(), [batch, hidden]);
-    prev.clone() + c * (h - prev)
+    }
+}
+
+/// A map of `hidden` values to a gate and a candidate (`2 hidden`), no bias, zero until
+/// the network's weights are drawn.
+pub(crate) fn gate_map(hidden: usize, device: &Device) -> Linear {
+    LinearConfig::new(hidden, 2 * hidden)
+        .with_bias(false)
+        .with_initializer(Initializer::Zeros)
+        .init(device)
 }
