@@ -149,10 +149,9 @@ fn run() -> Result<(), String> {
         config.epochs,
         config.data_fraction * 100.0,
         t.len(),
-        if spec.task.is_text() {
-            "sentences"
-        } else {
-            "images"
+        match &splits.vocabulary {
+            Some(v) => format!("sentences (a vocabulary of {} ids)", v.len()),
+            None => "images".to_string(),
         },
         config.optimizer,
         config.learning_rate,

@@ -45,7 +45,7 @@ pub struct SearchArgs {
     pruner: Option<String>,
     /// The data set, for every plugin of the experiment that takes one (`cifar10`,
     /// `cifar100`, `imagenet16` for the table; `digits`, `mnist`, `fashion-mnist`, `csv`
-    /// for training).
+    /// for training on images; `sentiment`, `text-csv` for text).
     #[arg(long)]
     dataset: Option<String>,
     /// The burn backend, for every plugin of the experiment that trains networks (`flex`,
