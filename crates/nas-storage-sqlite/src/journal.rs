@@ -12,20 +12,14 @@ use crate::file::{
     open_where_unwritable, sqlite_err,
 };
 use crate::lock::WriterLock;
+use nas_core::journal::events::{PendingEvents, Replay, check_checkpoint};
 use nas_core::journal::{Journal, JournalError, JournalState, check_continuation};
 use nas_core::strategy::StrategyError;
-use nas_core::trial::{Metrics, Objective, Outcome, Trial, TrialResult};
+use nas_core::trial::{Objective, Trial, TrialResult};
 use rusqlite::{Connection, OptionalExtension, params};
-use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 const FORMAT_VERSION: &str = "1";
-
-/// Pending events are written when this many have gathered...
-const FLUSH_EVENTS: usize = 4096;
-/// ...or when the last write is this old, so a slow trial is durable as soon as it ends.
-const FLUSH_INTERVAL: Duration = Duration::from_millis(50);
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -53,31 +47,11 @@ FROM events a LEFT JOIN events f ON f.trial_id = a.trial_id AND f.kind = 'finish
 WHERE a.kind = 'asked';
 ";
 
-/// The `asked` event's data: the trial, with its rendering for people.
-#[derive(Serialize, Deserialize)]
-struct AskedData {
-    #[serde(flatten)]
-    trial: Trial,
-    #[serde(default)]
-    arch: String,
-}
-
-/// The `finished` event's data.
-#[derive(Serialize, Deserialize)]
-struct FinishedData {
-    outcome: Outcome,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    intermediate: Vec<Metrics>,
-}
-
 /// A journal in one SQLite file.
 pub struct SqliteJournal {
     path: PathBuf,
     conn: Connection,
-    pending: Vec<(u64, &'static str, String)>,
-    last_flush: Instant,
-    asked: u64,
-    finished: u64,
+    pending: PendingEvents,
     render: Box<dyn Fn(&Trial) -> String + Send>,
     /// Declared after `conn`, so the connection closes (and checkpoints) before another
     /// writer may open the file.
@@ -88,7 +62,7 @@ impl std::fmt::Debug for SqliteJournal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqliteJournal")
             .field("path", &self.path)
-            .field("pending", &self.pending.len())
+            .field("pending", &self.pending.rows.len())
             .finish()
     }
 }
@@ -170,10 +144,7 @@ impl SqliteJournal {
         let mut journal = SqliteJournal {
             path: path.to_path_buf(),
             conn,
-            pending: Vec::new(),
-            last_flush: Instant::now(),
-            asked: 0,
-            finished: 0,
+            pending: PendingEvents::new(0, 0),
             render,
             _lock: lock,
         };
@@ -219,8 +190,8 @@ impl SqliteJournal {
                 )
                 .map_err(sqlite_err(&self.path))?;
         }
-        self.asked = (state.finished.len() + state.pending.len()) as u64;
-        self.finished = state.finished.len() as u64;
+        let finished = state.finished.len() as u64;
+        self.pending = PendingEvents::new(finished + state.pending.len() as u64, finished);
         Ok(())
     }
 
@@ -239,10 +210,6 @@ impl SqliteJournal {
             )
             .map_err(sqlite_err(&self.path))?;
         Ok(())
-    }
-
-    fn push(&mut self, id: u64, kind: &'static str, data: String) {
-        self.pending.push((id, kind, data));
     }
 }
 
@@ -313,21 +280,12 @@ fn load(conn: &Connection, path: &Path) -> Result<Option<JournalState>, JournalE
         pending,
         objectives,
     };
-    let n_asked = (state.finished.len() + state.pending.len()) as i64;
-    if let Some((_, ck_asked, ck_finished)) = checkpoint {
-        if ck_asked != n_asked || ck_finished != state.finished.len() as i64 {
-            return Err(invalid(
-                path,
-                format!(
-                    "checkpoint covers {ck_asked} asked / {ck_finished} finished trials but \
-                     the events hold {n_asked} / {}",
-                    state.finished.len()
-                ),
-            ));
-        }
-    } else if n_asked > 0 {
-        return Err(invalid(path, "trial events without a strategy checkpoint"));
-    }
+    check_checkpoint(
+        checkpoint.map(|(_, a, f)| (a, f)),
+        state.finished.len(),
+        state.pending.len(),
+    )
+    .map_err(|reason| invalid(path, reason))?;
     Ok(Some(state))
 }
 
@@ -337,81 +295,45 @@ fn load_events(
     path: &Path,
 ) -> Result<(Vec<TrialResult>, Vec<Trial>), JournalError> {
     let err = sqlite_err(path);
-    let mut asked: Vec<Trial> = Vec::new();
-    let mut finished: Vec<TrialResult> = Vec::new();
+    let mut replay = Replay::default();
     let mut statement = conn
         .prepare("SELECT trial_id, kind, data FROM events ORDER BY trial_id, kind")
         .map_err(&err)?;
     let mut rows = statement.query([]).map_err(&err)?;
-    // 'asked' sorts before 'finished', so a trial's finished row follows its asked row.
     while let Some(row) = rows.next().map_err(&err)? {
         let id: i64 = row.get(0).map_err(&err)?;
         let kind: String = row.get(1).map_err(&err)?;
         let data: String = row.get(2).map_err(&err)?;
-        let bad = |e: serde_json::Error| invalid(path, format!("trial {id}: bad event: {e}"));
-        if kind == "asked" {
-            let a: AskedData = serde_json::from_str(&data).map_err(bad)?;
-            asked.push(a.trial);
-            continue;
-        }
-        let f: FinishedData = serde_json::from_str(&data).map_err(bad)?;
-        let trial = match asked.pop() {
-            Some(t) if t.id == id as u64 => t,
-            _ => {
-                return Err(invalid(
-                    path,
-                    format!("trial {id}: finished but never asked"),
-                ));
-            }
-        };
-        finished.push(TrialResult {
-            trial,
-            outcome: f.outcome,
-            intermediate: f.intermediate,
-        });
+        replay
+            .push(id as u64, &kind, &data)
+            .map_err(|reason| invalid(path, reason))?;
     }
-    Ok((finished, asked))
+    Ok(replay.trials())
 }
 
 impl Journal for SqliteJournal {
     fn asked(&mut self, trial: &Trial) -> Result<(), JournalError> {
-        let data = AskedData {
-            trial: trial.clone(),
-            arch: (self.render)(trial),
-        };
-        let text = serde_json::to_string(&data).map_err(|e| self.invalid(e.to_string()))?;
-        self.push(trial.id, "asked", text);
-        self.asked += 1;
-        Ok(())
+        let arch = (self.render)(trial);
+        self.pending
+            .asked(trial, arch)
+            .map_err(|e| self.invalid(e.to_string()))
     }
 
     fn finished(&mut self, result: &TrialResult) -> Result<(), JournalError> {
-        #[derive(Serialize)]
-        struct FinishedRef<'a> {
-            outcome: &'a Outcome,
-            #[serde(skip_serializing_if = "<[_]>::is_empty")]
-            intermediate: &'a [Metrics],
-        }
-        let text = serde_json::to_string(&FinishedRef {
-            outcome: &result.outcome,
-            intermediate: &result.intermediate,
-        })
-        .map_err(|e| self.invalid(e.to_string()))?;
-        self.push(result.trial.id, "finished", text);
-        self.finished += 1;
-        Ok(())
+        self.pending
+            .finished(result)
+            .map_err(|e| self.invalid(e.to_string()))
     }
 
     fn wants_flush(&self) -> bool {
-        !self.pending.is_empty()
-            && (self.pending.len() >= FLUSH_EVENTS || self.last_flush.elapsed() >= FLUSH_INTERVAL)
+        self.pending.wants_flush()
     }
 
     fn flush(
         &mut self,
         checkpoint: &mut dyn FnMut() -> Result<serde_json::Value, StrategyError>,
     ) -> Result<(), JournalError> {
-        if self.pending.is_empty() {
+        if self.pending.rows.is_empty() {
             return Ok(());
         }
         let state = checkpoint()?.to_string();
@@ -421,7 +343,7 @@ impl Journal for SqliteJournal {
             let mut insert = tx
                 .prepare_cached("INSERT INTO events (trial_id, kind, data) VALUES (?1, ?2, ?3)")
                 .map_err(&err)?;
-            for (id, kind, data) in &self.pending {
+            for (id, kind, data) in &self.pending.rows {
                 insert
                     .execute(params![*id as i64, kind, data])
                     .map_err(&err)?;
@@ -429,13 +351,16 @@ impl Journal for SqliteJournal {
             tx.execute(
                 "INSERT INTO checkpoint (id, state, asked, finished) VALUES (1, ?1, ?2, ?3)
                  ON CONFLICT (id) DO UPDATE SET state = ?1, asked = ?2, finished = ?3",
-                params![state, self.asked as i64, self.finished as i64],
+                params![
+                    state,
+                    self.pending.asked as i64,
+                    self.pending.finished as i64
+                ],
             )
             .map_err(&err)?;
         }
         tx.commit().map_err(&err)?;
-        self.pending.clear();
-        self.last_flush = Instant::now();
+        self.pending.written();
         Ok(())
     }
 

@@ -11,6 +11,7 @@
 //! `nas-storage-sqlite` are the default, chosen by a URL's scheme.
 
 mod diff;
+pub mod events;
 
 pub use diff::{check_continuation, first_difference};
 
