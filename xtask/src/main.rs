@@ -1,6 +1,7 @@
 //! `cargo xtask <task>`: the project's commands in one place (matklad's cargo-xtask
 //! pattern). Each task shells out to cargo, so what it runs is visible and reproducible.
 
+mod postgres;
 mod tidy;
 
 use anyhow::{Context, Result, bail};
@@ -39,10 +40,16 @@ tasks:
   ci                what CI runs: fmt check, clippy with warnings denied, tidy, tests";
 
 fn cargo(args: &[&str]) -> Result<()> {
+    cargo_with(args, &[])
+}
+
+/// `cargo args` with the environment variables `env` added.
+fn cargo_with(args: &[&str], env: &[(&str, &str)]) -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     eprintln!("$ cargo {}", args.join(" "));
     let status = Command::new(&cargo)
         .args(args)
+        .envs(env.iter().copied())
         .status()
         .with_context(|| format!("cannot run {cargo}"))?;
     if !status.success() {
@@ -103,7 +110,31 @@ fn main() -> Result<()> {
         Some("test") => {
             let mut a = vec!["test", "--workspace"];
             a.extend(&rest);
-            cargo(&a)
+            // The storage tests need a PostgreSQL server: a throwaway one unless the
+            // environment names one. Without one (no package, no rights to install it)
+            // they skip, except under CI, where they fail.
+            let server = match std::env::var_os("NAS_TEST_POSTGRES_URL") {
+                Some(_) => None,
+                None => match postgres::Throwaway::start(
+                    &workspace_root(),
+                    &target_dir().join("postgres-test"),
+                ) {
+                    Ok(server) => {
+                        eprintln!("PostgreSQL for the tests: a throwaway server on loopback");
+                        Some(server)
+                    }
+                    Err(e) if std::env::var_os("CI").is_some() => return Err(e),
+                    Err(e) => {
+                        eprintln!("no PostgreSQL for the tests ({e}); its tests skip");
+                        None
+                    }
+                },
+            };
+            let env: Vec<(&str, &str)> = server
+                .iter()
+                .map(|s| ("NAS_TEST_POSTGRES_URL", s.url.as_str()))
+                .collect();
+            cargo_with(&a, &env)
         }
         Some("bench") => match rest.first().copied().unwrap_or("throughput") {
             "throughput" => cargo(&["bench", "--package", "nas-bench", "--bench", "throughput"]),

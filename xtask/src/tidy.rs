@@ -48,6 +48,7 @@ const TENSOR_FREE: &[&str] = &[
     "nas-prune",
     "nas-kernels",
     "nas-rl",
+    "nas-storage-postgres",
     "nas-storage-sqlite",
 ];
 

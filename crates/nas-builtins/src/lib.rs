@@ -7,13 +7,15 @@
 //! it the same way, then their own plugin crates.
 //!
 //! Without the default feature `tensors`, only the plugins that need no burn are linked
-//! (spaces, strategies, pruners, the tabular evaluator, SQLite storage).
+//! (spaces, strategies, pruners, the tabular evaluator, the SQLite and PostgreSQL
+//! storages).
 
 use nas_eval as _;
 use nas_evo as _;
 use nas_prune as _;
 use nas_rl as _;
 use nas_space as _;
+use nas_storage_postgres as _;
 use nas_storage_sqlite as _;
 
 #[cfg(feature = "tensors")]

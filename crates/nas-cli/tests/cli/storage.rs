@@ -47,15 +47,24 @@ fn a_search_at_a_storage_url_is_shown_and_resumed_from_it() {
 fn a_url_that_names_no_storage_is_one_clear_line_without_its_password() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    let url = "postgresql://ada:hunter2@db.example/nas";
+    let url = "mysql://ada:hunter2@db.example/nas";
     let search = nas(&[&["search", "--storage", url, "--trials", "3"][..], &TABLE].concat());
     assert_clean_failure(
         &search,
-        "no storage is registered under `postgresql`; registered: `sqlite`",
+        "no storage is registered under `mysql`; registered: `postgres`",
     );
+    assert!(text(&search).1.contains("`sqlite` (one SQLite file"));
     assert!(!text(&search).1.contains("hunter2"));
     let show = nas(&["show", url, "--dir", d]);
-    assert_clean_failure(&show, "postgresql://ada:***@db.example/nas");
+    assert_clean_failure(&show, "mysql://ada:***@db.example/nas");
+    assert!(!text(&show).1.contains("hunter2"));
+    // A PostgreSQL server that cannot be reached: the storage's own clear line.
+    let url = "postgresql://ada:hunter2@db.invalid/nas";
+    let search = nas(&[&["search", "--storage", url, "--trials", "3"][..], &TABLE].concat());
+    assert_clean_failure(&search, "postgresql://ada:***@db.invalid/nas");
+    assert!(text(&search).1.contains("cannot connect") && !text(&search).1.contains("hunter2"));
+    let show = nas(&["show", url, "--dir", d]);
+    assert_clean_failure(&show, "add `?experiment=NAME` to the URL");
     assert!(!text(&show).1.contains("hunter2"));
     // A path is not a URL: `--storage` says how to write one.
     let bare = nas(&[
