@@ -170,6 +170,28 @@ fn redact(text: &str) -> String {
     format!("{}***{}", &text[..start], &text[end..])
 }
 
+/// Who this process is, as a storage's refusal to a second writer names it: `process 123
+/// (nas) on host`.
+pub fn this_process() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "an unknown host".into());
+    let program = std::env::args()
+        .next()
+        .map(|p| {
+            Path::new(&p)
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or(p)
+        })
+        .unwrap_or_else(|| "?".into());
+    format!("process {} ({program}) on {host}", std::process::id())
+}
+
 /// Whether `text` starts with a URL scheme (`scheme:`), registered or not: the CLI
 /// takes such text for a storage URL rather than an experiment name.
 pub fn has_scheme(text: &str) -> bool {

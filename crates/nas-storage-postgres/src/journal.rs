@@ -29,14 +29,6 @@ impl std::fmt::Debug for PostgresJournal {
     }
 }
 
-/// This process, as a lock holder is described to another one.
-fn this_process() -> String {
-    let host = std::fs::read_to_string("/etc/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "an unknown host".into());
-    format!("process {} on {host}", std::process::id())
-}
-
 /// The advisory lock key of an experiment (`hashtextextended` is PostgreSQL's own hash).
 const LOCK_KEY: &str = "hashtextextended('nas-journal:' || $1, 0)";
 
@@ -80,6 +72,7 @@ impl PostgresJournal {
         let config = request.config.to_string();
         let objectives = serde_json::to_string(request.objectives)
             .map_err(|e| Self::invalid(target, e.to_string()))?;
+        let writer = nas_core::storage::this_process();
         let (asked, finished) = match &state {
             Some(s) => {
                 check_continuation(&target.location(), &s.config, request.config)?;
@@ -87,7 +80,7 @@ impl PostgresJournal {
                     .execute(
                         "UPDATE nas_experiments SET config = $2, objectives = $3, writer = $4
                          WHERE name = $1",
-                        &[&target.experiment, &config, &objectives, &this_process()],
+                        &[&target.experiment, &config, &objectives, &writer],
                     )
                     .map_err(&err)?;
                 (
@@ -100,7 +93,7 @@ impl PostgresJournal {
                     .execute(
                         "INSERT INTO nas_experiments (name, config, objectives, writer)
                          VALUES ($1, $2, $3, $4)",
-                        &[&target.experiment, &config, &objectives, &this_process()],
+                        &[&target.experiment, &config, &objectives, &writer],
                     )
                     .map_err(&err)?;
                 (0, 0)

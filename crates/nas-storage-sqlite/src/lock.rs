@@ -34,27 +34,6 @@ fn lock_path(journal: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Who this process is, as another process's refusal message names it.
-fn this_holder() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .or_else(|| std::env::var("COMPUTERNAME").ok())
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "an unknown host".into());
-    let program = std::env::args()
-        .next()
-        .map(|p| {
-            Path::new(&p)
-                .file_name()
-                .map(|f| f.to_string_lossy().into_owned())
-                .unwrap_or(p)
-        })
-        .unwrap_or_else(|| "?".into());
-    format!("process {} ({program}) on {host}", std::process::id())
-}
-
 /// What the holder wrote into the lock file, or a placeholder while it has not yet.
 fn read_holder(file: &mut File) -> String {
     let mut text = String::new();
@@ -105,7 +84,7 @@ impl WriterLock {
         }
         let written = file
             .set_len(0)
-            .and_then(|()| file.write_all(this_holder().as_bytes()));
+            .and_then(|()| file.write_all(nas_core::storage::this_process().as_bytes()));
         written.map_err(|e| {
             invalid(format!(
                 "cannot write the lock file {}: {e}",

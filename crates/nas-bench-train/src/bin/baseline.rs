@@ -106,9 +106,9 @@ fn baselines<'a>(task: Task, hidden: usize) -> Result<Vec<(String, Trainer<'a>)>
     )])
 }
 
-fn run() -> Result<(), String> {
-    let a = <Args as clap::Parser>::parse();
-    let mut config = TrainConfig {
+/// The training config the options ask for.
+fn train_config(a: &Args) -> Result<TrainConfig, String> {
+    let config = TrainConfig {
         epochs: a.epochs,
         data_fraction: a.data_fraction,
         channels: a.channels,
@@ -117,18 +117,46 @@ fn run() -> Result<(), String> {
         weight_decay: a.weight_decay,
         optimizer: serde_json::from_value::<OptimizerKind>(serde_json::json!(a.optimizer))
             .map_err(|e| format!("--optimizer: {e}"))?,
-        backend: a.backend,
+        backend: a.backend.clone(),
+        data: DataConfig {
+            dataset: serde_json::from_value::<DataSource>(serde_json::json!(a.dataset))
+                .map_err(|e| format!("--dataset: {e}"))?,
+            valid_fraction: a.valid_fraction,
+            ..DataConfig::default()
+        },
         ..TrainConfig::default()
     };
-    let (seed, dataset) = (a.seed, a.dataset);
-    let cell = a.cell;
-    config.data = DataConfig {
-        dataset: serde_json::from_value::<DataSource>(serde_json::json!(dataset))
-            .map_err(|e| format!("--dataset: {e}"))?,
-        valid_fraction: a.valid_fraction,
-        ..DataConfig::default()
-    };
     config.check().map_err(|e| e.to_string())?;
+    Ok(config)
+}
+
+/// Trains one network once per seed and prints its row: mean ± sd of validation and test
+/// accuracy, seconds, each seed's test accuracy.
+fn row(name: &str, train: &Trainer<'_>, job: &FitJob<'_>, seeds: &[u64]) -> Result<(), String> {
+    let (mut valid, mut test, mut seconds, mut params) = (vec![], vec![], vec![], 0);
+    for &seed in seeds {
+        let started = Instant::now();
+        let out = train(&FitJob { seed, ..*job }, &mut CollectingReporter::default())
+            .map_err(|e| format!("{name}, seed {seed}: {e}"))?;
+        valid.push(out.valid_acc);
+        test.push(out.test_acc);
+        seconds.push(started.elapsed().as_secs_f64());
+        params = out.params;
+    }
+    let (vm, vs) = mean_sd(&valid);
+    let (tm, ts) = mean_sd(&test);
+    let per_seed: Vec<String> = test.iter().map(|a| format!("{a:.2}")).collect();
+    println!(
+        "| {name} | {params} | {vm:.2} ± {vs:.2} | {tm:.2} ± {ts:.2} | {:.0} | {} |",
+        mean_sd(&seconds).0,
+        per_seed.join(", ")
+    );
+    Ok(())
+}
+
+fn run() -> Result<(), String> {
+    let a = <Args as clap::Parser>::parse();
+    let config = train_config(&a)?;
     let space: Arc<dyn SearchSpace> =
         PluginConfig::<dyn SpaceConfig>::from_value(serde_json::json!({ "type": a.space }))
             .map_err(|e| format!("--space: {e}"))?
@@ -136,12 +164,12 @@ fn run() -> Result<(), String> {
             .build()
             .map_err(|e| format!("--space: {e}"))?;
     let network = nas_nn::network_of(space.name()).map_err(|e| format!("--space: {e}"))?;
-    let genotype = space.parse(&cell).map_err(|e| format!("--cell: {e}"))?;
+    let genotype = space.parse(&a.cell).map_err(|e| format!("--cell: {e}"))?;
     let splits = config.data.load().map_err(|e| e.to_string())?;
     let device = nas_nn::device(&config.backend).map_err(|e| e.to_string())?;
     let t = &splits.train;
     let spec = config.spec(&splits, None);
-    let seeds: Vec<u64> = (seed..seed + a.seeds).collect();
+    let seeds: Vec<u64> = (a.seed..a.seed + a.seeds).collect();
     println!(
         "# {} on {}: {} epochs, {:.0}% of {} training {}, {:?} lr {}, {} backend, seeds {seeds:?}\n",
         space.render(&genotype),
@@ -173,33 +201,16 @@ fn run() -> Result<(), String> {
     println!("| network | params | valid acc | test acc | train seconds | per seed (test) |");
     println!("|---|---|---|---|---|---|");
     let recipe = config.recipe();
+    let job = FitJob {
+        recipe: &recipe,
+        splits: &splits,
+        epochs: config.epochs,
+        data_fraction: config.data_fraction,
+        seed: a.seed,
+        device: &device,
+    };
     for (name, train) in &networks {
-        let (mut valid, mut test, mut seconds, mut params) = (vec![], vec![], vec![], 0);
-        for &s in &seeds {
-            let job = FitJob {
-                recipe: &recipe,
-                splits: &splits,
-                epochs: config.epochs,
-                data_fraction: config.data_fraction,
-                seed: s,
-                device: &device,
-            };
-            let started = Instant::now();
-            let out = train(&job, &mut CollectingReporter::default())
-                .map_err(|e| format!("{name}, seed {s}: {e}"))?;
-            valid.push(out.valid_acc);
-            test.push(out.test_acc);
-            seconds.push(started.elapsed().as_secs_f64());
-            params = out.params;
-        }
-        let (vm, vs) = mean_sd(&valid);
-        let (tm, ts) = mean_sd(&test);
-        let per_seed: Vec<String> = test.iter().map(|a| format!("{a:.2}")).collect();
-        println!(
-            "| {name} | {params} | {vm:.2} ± {vs:.2} | {tm:.2} ± {ts:.2} | {:.0} | {} |",
-            mean_sd(&seconds).0,
-            per_seed.join(", ")
-        );
+        row(name, train, &job, &seeds)?;
     }
     Ok(())
 }

@@ -127,12 +127,20 @@ pub(crate) fn mean(states: Vec<Tensor<2>>) -> Option<Tensor<2>> {
 
 /// DARTS's highway gate: `[c, h] = gates`, `prev + sigmoid(c) * (f(h) - prev)`.
 pub(crate) fn highway(prev: Tensor<2>, gates: Tensor<2>, f: CellActivation) -> Tensor<2> {
-    let [batch, two_hidden] = gates.dims();
+    highway_with(prev, gates, |h| activate(h, f))
+}
+
+/// The highway gate with any candidate: `[c, h] = gates`,
+/// `prev + sigmoid(c) * (candidate(h) - prev)`.
+pub(crate) fn highway_with(
+    prev: Tensor<2>,
+    gates: Tensor<2>,
+    candidate: impl FnOnce(Tensor<2>) -> Tensor<2>,
+) -> Tensor<2> {
+    let [_, two_hidden] = gates.dims();
     let hidden = two_hidden / 2;
     let c = sigmoid(gates.clone().narrow(1, 0, hidden));
-    let h = gates.narrow(1, hidden, hidden);
-    let h = activate(h, f);
-    debug_assert_eq!(prev.dims(), [batch, hidden]);
+    let h = candidate(gates.narrow(1, hidden, hidden));
     prev.clone() + c * (h - prev)
 }
 

@@ -19,12 +19,11 @@
 //! The derived cell takes for each node the input whose row holds the largest weight and
 //! that row's strongest activation (DARTS's recurrent derivation, one input a node).
 
-use super::rnn_cell_net::{activate, gate_map, highway, mean, unroll};
+use super::rnn_cell_net::{activate, gate_map, highway, highway_with, mean, unroll};
 use super::text_frame::{TextFrame, seeded};
 use crate::rnn_cell::{CellActivation, RnnCellArch};
 use burn::module::Module;
 use burn::nn::Linear;
-use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor};
 
 /// The row of edge `j -> k` (`1 <= k`, `j < k`).
@@ -50,14 +49,6 @@ pub struct RnnCellSupernet {
     /// The space's activations: the columns of mixing weights.
     #[module(skip)]
     activations: Vec<CellActivation>,
-}
-
-/// How a node's incoming edges are weighted: one edge (a child), every edge mixed by a
-/// row of weights, or one sampled activation per edge.
-enum Mix<'a> {
-    Child(&'a RnnCellArch),
-    Mixed(&'a Tensor<2>),
-    Sampled(&'a Tensor<2>, &'a [usize]),
 }
 
 impl RnnCellSupernet {
@@ -93,12 +84,22 @@ impl RnnCellSupernet {
 
     /// Logits of the child cell `arch` (ENAS).
     pub fn forward(&self, x: Tensor<4>, arch: &RnnCellArch) -> Tensor<2> {
-        self.run(x, &Mix::Child(arch))
+        let ends = arch.loose_ends();
+        unroll(&self.text, &self.input_map, x, |share, h| {
+            let mut states = vec![self.first(share, h)];
+            for (i, node) in arch.nodes.iter().enumerate() {
+                let input = states[node.input].clone();
+                let gates = self.edges[edge_row(i + 1, node.input)].forward(input.clone());
+                states.push(highway(input, gates, node.activation));
+            }
+            let ends = ends.iter().map(|&k| states[k].clone()).collect();
+            mean(ends).unwrap_or_else(|| states[0].clone())
+        })
     }
 
     /// Logits with every edge and activation mixed by `weights`, `[edges, activations]`.
     pub fn forward_mixed(&self, x: Tensor<4>, weights: &Tensor<2>) -> Tensor<2> {
-        self.run(x, &Mix::Mixed(weights))
+        self.run_mixed(x, weights, None)
     }
 
     /// Logits with activation `choices[row]` on each edge (GDAS).
@@ -108,84 +109,66 @@ impl RnnCellSupernet {
         weights: &Tensor<2>,
         choices: &[usize],
     ) -> Tensor<2> {
-        self.run(x, &Mix::Sampled(weights, choices))
+        self.run_mixed(x, weights, Some(choices))
     }
 
-    fn run(&self, x: Tensor<4>, mix: &Mix<'_>) -> Tensor<2> {
-        unroll(&self.text, &self.input_map, x, |share, h| {
-            self.step(share, h, mix)
-        })
-    }
-
-    fn step(&self, share: Tensor<2>, h: Tensor<2>, mix: &Mix<'_>) -> Tensor<2> {
-        let first = highway(
+    /// Node 0: `x_t`'s share and `h_{t-1}` through the tanh highway gate.
+    fn first(&self, share: Tensor<2>, h: Tensor<2>) -> Tensor<2> {
+        highway(
             h.clone(),
             share + self.hidden_map.forward(h),
             CellActivation::Tanh,
-        );
-        let mut states = vec![first];
-        if let Mix::Child(arch) = mix {
-            for (i, node) in arch.nodes.iter().enumerate() {
-                let input = states[node.input].clone();
-                let gates = self.edges[edge_row(i + 1, node.input)].forward(input.clone());
-                states.push(highway(input, gates, node.activation));
-            }
-            let ends = arch
-                .loose_ends()
-                .iter()
-                .map(|&k| states[k].clone())
-                .collect();
-            return mean(ends).unwrap_or_else(|| states[0].clone());
-        }
-        for k in 1..=self.nodes {
-            let incoming = (0..k)
-                .map(|j| {
-                    let row = edge_row(k, j);
-                    let gates = self.edges[row].forward(states[j].clone());
-                    self.mixed_gate(states[j].clone(), gates, row, mix)
-                })
-                .collect();
-            let node = mean(incoming).unwrap_or_else(|| states[0].clone());
-            states.push(node);
-        }
-        mean(states.split_off(1)).unwrap_or_else(|| states[0].clone())
+        )
     }
 
-    /// The highway gate of edge `row` with its activations mixed (or one sampled).
+    /// Every node the mean of its incoming edges, each edge's activations mixed (or one
+    /// `sampled`); the state the mean of nodes `1..=N`.
+    fn run_mixed(&self, x: Tensor<4>, weights: &Tensor<2>, sampled: Option<&[usize]>) -> Tensor<2> {
+        unroll(&self.text, &self.input_map, x, |share, h| {
+            let mut states = vec![self.first(share, h)];
+            for k in 1..=self.nodes {
+                let incoming = (0..k)
+                    .map(|j| {
+                        let row = edge_row(k, j);
+                        let gates = self.edges[row].forward(states[j].clone());
+                        self.mixed_gate(states[j].clone(), gates, row, weights, sampled)
+                    })
+                    .collect();
+                let node = mean(incoming).unwrap_or_else(|| states[0].clone());
+                states.push(node);
+            }
+            mean(states.split_off(1)).unwrap_or_else(|| states[0].clone())
+        })
+    }
+
+    /// The highway gate of edge `row` with its activations mixed by the row's weights,
+    /// or (`sampled`) one activation run and the row's other weights added as scalars.
     fn mixed_gate(
         &self,
         prev: Tensor<2>,
         gates: Tensor<2>,
         row: usize,
-        mix: &Mix<'_>,
+        weights: &Tensor<2>,
+        sampled: Option<&[usize]>,
     ) -> Tensor<2> {
-        let [_, two_hidden] = gates.dims();
-        let hidden = two_hidden / 2;
-        let c = sigmoid(gates.clone().narrow(1, 0, hidden));
-        let h = gates.narrow(1, hidden, hidden);
-        let weight = |w: &Tensor<2>, a: usize| w.clone().narrow(0, row, 1).narrow(1, a, 1);
-        let mixed = match mix {
-            Mix::Mixed(w) => self
-                .activations
+        let weight = |a: usize| weights.clone().narrow(0, row, 1).narrow(1, a, 1);
+        let activations = &self.activations;
+        highway_with(prev, gates, |h| match sampled {
+            None => activations
                 .iter()
                 .enumerate()
-                .map(|(a, f)| activate(h.clone(), *f) * weight(w, a))
-                .reduce(|x, y| x + y),
-            Mix::Sampled(w, choices) => {
-                let chosen = choices[row].min(self.activations.len() - 1);
-                let others = (0..self.activations.len())
+                .map(|(a, f)| activate(h.clone(), *f) * weight(a))
+                .reduce(|x, y| x + y)
+                .unwrap_or(h),
+            Some(choices) => {
+                let chosen = choices[row].min(activations.len() - 1);
+                (0..activations.len())
                     .filter(|&a| a != chosen)
-                    .map(|a| weight(w, a))
-                    .reduce(|x, y| x + y);
-                let run = activate(h.clone(), self.activations[chosen]) * weight(w, chosen);
-                Some(match others {
-                    Some(o) => run + o,
-                    None => run,
-                })
+                    .map(weight)
+                    .fold(activate(h, activations[chosen]) * weight(chosen), |x, w| {
+                        x + w
+                    })
             }
-            Mix::Child(_) => None,
-        };
-        let mixed = mixed.unwrap_or(h);
-        prev.clone() + c * (mixed - prev)
+        })
     }
 }
