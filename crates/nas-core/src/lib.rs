@@ -8,6 +8,7 @@
 //! - [`runner`]: the black-box search with N trials in flight, reproducible by design.
 //! - [`journal`]: every trial event, with the strategy checkpoint; resume is exact.
 //! - [`storage`]: where journals live, a plugin kind chosen by URL (`sqlite:runs/x.sqlite`).
+//! - [`queue`], [`worker`]: one experiment shared by worker processes on many machines.
 //! - [`registry`]: plugins registered with `inventory`, configs with `erased-serde`.
 //! - [`pareto`]: non-dominated sorting, crowding, hypervolume.
 //! - [`seen`]: the record of proposed functions every strategy keeps.
@@ -20,6 +21,7 @@ pub mod experiment;
 pub mod journal;
 pub mod pareto;
 pub mod pruner;
+pub mod queue;
 pub mod registry;
 pub mod rng;
 pub mod runner;
@@ -32,6 +34,7 @@ pub mod strategy;
 pub mod testkit;
 pub mod text;
 pub mod trial;
+pub mod worker;
 
 pub use inventory;
 

@@ -32,12 +32,12 @@ pub fn evaluate_trial(evaluator: &dyn Evaluator, trial: Trial) -> Result<TrialRe
 }
 
 /// A trial's result, and whether the wall budget ended it before the evaluator did.
-struct Evaluated {
-    result: TrialResult,
+pub(crate) struct Evaluated {
+    pub(crate) result: TrialResult,
     /// Pruned because the reporter answered [`Control::Stop`] at the deadline: the result
     /// says what the budget was, not what the architecture is worth, so it is neither told
     /// nor journaled as finished; the trial stays unfinished and runs again on resume.
-    wall_stopped: bool,
+    pub(crate) wall_stopped: bool,
 }
 
 /// The reporter the runner hands an evaluator: it keeps every report and, once the wall
@@ -74,7 +74,7 @@ impl Reporter for DeadlineReporter<'_> {
     }
 }
 
-fn evaluate_until(
+pub(crate) fn evaluate_until(
     evaluator: &dyn Evaluator,
     trial: Trial,
     deadline: Option<Instant>,
@@ -129,6 +129,23 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
         .map(|s| s.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".into())
+}
+
+/// The results of `results` that no other result dominates on `objectives`.
+pub fn pareto_of(results: &[TrialResult], objectives: &[Objective]) -> Vec<TrialResult> {
+    let points: Vec<Vec<f64>> = results
+        .iter()
+        .map(|r| {
+            objectives
+                .iter()
+                .map(|o| o.score(&r.outcome).unwrap_or(f64::NEG_INFINITY))
+                .collect()
+        })
+        .collect();
+    pareto::pareto_front(&points)
+        .into_iter()
+        .filter_map(|i| results.get(i).cloned())
+        .collect()
 }
 
 /// A space, a strategy and an evaluator: the black-box [`Search`].
@@ -228,7 +245,7 @@ impl Executor for Pool {
 
 /// When the wall budget is spent, if there is one (a budget too large for an `Instant`
 /// has none).
-fn deadline(budget: &Budget, started: Instant) -> Option<Instant> {
+pub(crate) fn deadline(budget: &Budget, started: Instant) -> Option<Instant> {
     let seconds = Duration::try_from_secs_f64(budget.wall_seconds?).ok()?;
     started.checked_add(seconds)
 }
@@ -236,6 +253,10 @@ fn deadline(budget: &Budget, started: Instant) -> Option<Instant> {
 impl Search for BlackBoxSearch {
     fn space(&self) -> &Arc<dyn SearchSpace> {
         &self.space
+    }
+
+    fn as_black_box(&mut self) -> Option<&mut BlackBoxSearch> {
+        Some(self)
     }
 
     fn run(
@@ -348,7 +369,8 @@ impl Tally {
 }
 
 impl BlackBoxSearch {
-    fn trial_for(&self, id: u64, proposal: Proposal) -> Trial {
+    /// Trial `id` of `proposal`, with its seed derived from the experiment seed.
+    pub fn trial_for(&self, id: u64, proposal: Proposal) -> Trial {
         Trial {
             id,
             genotype: proposal.genotype,
@@ -524,20 +546,7 @@ impl BlackBoxSearch {
         started: Instant,
     ) -> SearchReport {
         let pareto_front = if tally.multi {
-            let points: Vec<Vec<f64>> = tally
-                .all_completed
-                .iter()
-                .map(|r| {
-                    self.objectives
-                        .iter()
-                        .map(|o| o.score(&r.outcome).unwrap_or(f64::NEG_INFINITY))
-                        .collect()
-                })
-                .collect();
-            pareto::pareto_front(&points)
-                .into_iter()
-                .filter_map(|i| tally.all_completed.get(i).cloned())
-                .collect()
+            pareto_of(&tally.all_completed, &self.objectives)
         } else {
             Vec::new()
         };

@@ -124,4 +124,11 @@ pub trait Search: std::fmt::Debug {
         observer: &mut dyn Observer,
         resume: Option<JournalState>,
     ) -> Result<SearchReport, SearchError>;
+
+    /// The black-box search inside, for workers that share one experiment
+    /// ([`crate::worker`]); `None` for a one-shot method, which trains one supernet in
+    /// one process.
+    fn as_black_box(&mut self) -> Option<&mut crate::runner::BlackBoxSearch> {
+        None
+    }
 }

@@ -12,6 +12,7 @@
 //! listing the storages that are linked.
 
 use crate::journal::{Journal, JournalError, JournalState};
+use crate::queue::{TrialQueue, WorkerIdentity};
 use crate::trial::{Objective, Trial};
 use std::fmt;
 use std::path::Path;
@@ -30,8 +31,11 @@ pub struct JournalRequest<'a> {
     pub objectives: &'a [Objective],
     /// A trial's genotype in the space's words, stored beside it for people who read
     /// the storage with its own tools.
-    pub render: Box<dyn Fn(&Trial) -> String + Send>,
+    pub render: Render,
 }
+
+/// A trial's genotype in its space's words.
+pub type Render = Box<dyn Fn(&Trial) -> String + Send>;
 
 impl fmt::Debug for JournalRequest<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -65,7 +69,15 @@ pub struct StoragePlugin {
     /// Who writes the journal at `url` now, if a search does: its unfinished trials are
     /// then in flight, not waiting for a resume. Never fails: unknown means nobody.
     pub writer: fn(&StorageUrl) -> Option<String>,
+    /// Connects a worker to the experiment named by the argument (or by the URL, if the
+    /// storage reads a name there), for many processes to share ([`crate::queue`]);
+    /// `None` for a storage that one process writes at a time.
+    pub queue: Option<QueueOpener>,
 }
+
+/// Connects a worker to an experiment: see [`StoragePlugin::queue`].
+pub type QueueOpener =
+    fn(&StorageUrl, Option<&str>, WorkerIdentity) -> Result<Box<dyn TrialQueue>, JournalError>;
 
 inventory::collect!(StoragePlugin);
 
@@ -275,6 +287,51 @@ pub fn read(url: &str) -> Result<JournalState, JournalError> {
 pub fn writer(url: &str) -> Result<Option<String>, JournalError> {
     let url = StorageUrl::parse(url)?;
     Ok((find(&url)?.writer)(&url))
+}
+
+/// Whether the storage at `url` lets worker processes share an experiment.
+///
+/// # Errors
+/// A URL that names no registered storage.
+pub fn shares_experiments(url: &str) -> Result<bool, JournalError> {
+    let url = StorageUrl::parse(url)?;
+    Ok(find(&url)?.queue.is_some())
+}
+
+/// Connects the worker `identity` to the experiment `name` (or the one the URL names) at
+/// `url`.
+///
+/// # Errors
+/// A URL that names no registered storage, or a storage that one process writes at a
+/// time; whatever the storage refuses.
+pub fn queue(
+    url: &str,
+    name: Option<&str>,
+    identity: WorkerIdentity,
+) -> Result<Box<dyn TrialQueue>, JournalError> {
+    let url = StorageUrl::parse(url)?;
+    let storage = find(&url)?;
+    let Some(open) = storage.queue else {
+        let shared: Vec<String> = storages()
+            .iter()
+            .filter(|s| s.queue.is_some())
+            .map(|s| format!("`{}:`", s.scheme))
+            .collect();
+        return Err(JournalError::Url {
+            url: url.to_string(),
+            reason: format!(
+                "the `{}` storage keeps an experiment for one process; workers share one \
+                 through a storage that many processes reach ({})",
+                storage.scheme,
+                if shared.is_empty() {
+                    "none is linked".to_string()
+                } else {
+                    shared.join(", ")
+                }
+            ),
+        });
+    };
+    open(&url, name, identity)
 }
 
 /// The default storage URL of the experiment `name` in the folder `dir`:

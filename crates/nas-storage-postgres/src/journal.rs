@@ -54,19 +54,23 @@ impl PostgresJournal {
         let mut client = target.connect()?;
         schema::ensure(&mut client, target)?;
         let err = db_err(target);
-        let locked: bool = client
-            .query_one(
-                &format!("SELECT pg_try_advisory_lock({LOCK_KEY})"),
+        lock_experiment(&mut client, target, "pg_try_advisory_lock")?;
+        let mode = client
+            .query_opt(
+                "SELECT mode FROM nas_experiments WHERE name = $1",
                 &[&target.experiment],
             )
             .map_err(&err)?
-            .get(0);
-        if !locked {
-            let holder = holder(&mut client, target).unwrap_or_else(|| "another process".into());
-            return Err(JournalError::Locked {
-                location: target.location(),
-                holder,
-            });
+            .map(|r| r.get::<_, String>(0));
+        if mode.as_deref() == Some("workers") {
+            return Err(Self::invalid(
+                target,
+                format!(
+                    "this experiment is run by workers: join it with `nas worker --storage {} \
+                     --name {}`, or give this search another name",
+                    target.url, target.experiment
+                ),
+            ));
         }
         let state = load(&mut client, target)?;
         let config = request.config.to_string();
@@ -123,6 +127,11 @@ impl PostgresJournal {
             ));
         };
         schema::check_version(found, target)?;
+        if found < schema::SCHEMA_VERSION {
+            // The older tables are brought up to date (columns and tables added, none
+            // changed), so that one reader serves them all.
+            schema::ensure(&mut client, target)?;
+        }
         let err = db_err(target);
         let mut tx = client
             .build_transaction()
@@ -178,6 +187,32 @@ impl PostgresJournal {
         }
         Some(holder(&mut client, target).unwrap_or_else(|| "another process".into()))
     }
+}
+
+/// Takes the experiment's advisory lock with `function` (`pg_try_advisory_lock` for the
+/// one writer, `..._shared` for workers), for as long as the connection lasts.
+///
+/// # Errors
+/// [`JournalError::Locked`] naming the holder when it is held the other way.
+pub(crate) fn lock_experiment(
+    client: &mut Client,
+    target: &Target,
+    function: &str,
+) -> Result<(), JournalError> {
+    let locked: bool = client
+        .query_one(
+            &format!("SELECT {function}({LOCK_KEY})"),
+            &[&target.experiment],
+        )
+        .map_err(db_err(target))?
+        .get(0);
+    if locked {
+        return Ok(());
+    }
+    Err(JournalError::Locked {
+        location: target.location(),
+        holder: holder(client, target).unwrap_or_else(|| "another process".into()),
+    })
 }
 
 /// The writer an experiment's row names.

@@ -18,16 +18,21 @@
 //! - `url.rs`: the experiment parameter and the connection.
 //! - `schema.rs`: the tables and their version.
 //! - `journal.rs`: [`PostgresJournal`], writing, reading, the writer lock.
+//! - `queue.rs`: [`PostgresQueue`], an experiment shared by workers (`nas worker`).
 
 mod journal;
+mod queue;
 mod schema;
+pub mod test_server;
 mod url;
 
 pub use journal::PostgresJournal;
+pub use queue::PostgresQueue;
 pub use schema::SCHEMA_VERSION;
 pub use url::{CONNECT_TIMEOUT_S, Target};
 
 use nas_core::journal::{JournalError, JournalState};
+use nas_core::queue::{TrialQueue, WorkerIdentity};
 use nas_core::storage::{JournalRequest, OpenedJournal, StoragePlugin, StorageUrl};
 
 /// The scheme this storage is registered under (`postgres` works too).
@@ -43,6 +48,17 @@ fn read(url: &StorageUrl) -> Result<JournalState, JournalError> {
     PostgresJournal::read(&Target::for_reading(url)?)
 }
 
+fn queue(
+    url: &StorageUrl,
+    name: Option<&str>,
+    identity: WorkerIdentity,
+) -> Result<Box<dyn TrialQueue>, JournalError> {
+    Ok(Box::new(PostgresQueue::open(
+        &Target::named(url, name)?,
+        identity,
+    )?))
+}
+
 fn writer(url: &StorageUrl) -> Option<String> {
     PostgresJournal::writer(&Target::for_reading(url).ok()?)
 }
@@ -55,6 +71,7 @@ inventory::submit! {
         open,
         read,
         writer,
+        queue: Some(queue),
     }
 }
 
@@ -65,5 +82,6 @@ inventory::submit! {
         open,
         read,
         writer,
+        queue: Some(queue),
     }
 }

@@ -40,6 +40,35 @@ impl Target {
         })
     }
 
+    /// The experiment `name`, or the one `?experiment=` names.
+    ///
+    /// # Errors
+    /// A URL PostgreSQL cannot read; no name in either place, or two different ones.
+    pub fn named(url: &StorageUrl, name: Option<&str>) -> Result<Self, JournalError> {
+        let (config, named) = split(url)?;
+        let experiment = match (name, named) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(bad(
+                    url,
+                    format!("the URL names the experiment `{b}`, but `{a}` was asked for"),
+                ));
+            }
+            (Some(a), _) => a.to_string(),
+            (None, Some(b)) => b,
+            (None, None) => {
+                return Err(bad(
+                    url,
+                    "name the experiment: `--name NAME`, or `?experiment=NAME` in the URL",
+                ));
+            }
+        };
+        Ok(Target {
+            url: url.clone(),
+            experiment,
+            config,
+        })
+    }
+
     /// The experiment named by `?experiment=`.
     ///
     /// # Errors

@@ -71,5 +71,6 @@ inventory::submit! {
         open,
         read,
         writer,
+        queue: None,
     }
 }

@@ -47,6 +47,25 @@ pub fn check_continuation(
     }
 }
 
+/// Whether a worker may join the experiment stored at `location` with the config
+/// `wanted`: as [`check_continuation`], and `workers` may differ too (each worker process
+/// runs one trial at a time, whatever the config says).
+///
+/// # Errors
+/// [`JournalError::Invalid`] naming the first differing field with both values.
+pub fn check_joining(location: &str, stored: &Value, wanted: &Value) -> Result<(), JournalError> {
+    let mut wanted = wanted.clone();
+    if let (Some(table), Some(workers)) = (wanted.as_object_mut(), stored.get("workers")) {
+        table.insert("workers".into(), workers.clone());
+    }
+    if stored.get("workers").is_none()
+        && let Some(table) = wanted.as_object_mut()
+    {
+        table.remove("workers");
+    }
+    check_continuation(location, stored, &wanted)
+}
+
 /// The first field where `stored` and `wanted` differ (fields in name order), as
 /// `(path, stored value, wanted value)` with long values shortened; `None` when the
 /// experiment may continue: everything but the budget and the name is equal.

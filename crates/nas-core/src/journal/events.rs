@@ -36,6 +36,52 @@ struct FinishedRef<'a> {
     intermediate: &'a [Metrics],
 }
 
+/// The data of a trial's `asked` event: the trial, and `arch`, its rendering for people.
+///
+/// # Errors
+/// The trial cannot be written as JSON.
+pub fn asked_data(trial: &Trial, arch: String) -> Result<String, serde_json::Error> {
+    serde_json::to_string(&AskedData {
+        trial: trial.clone(),
+        arch,
+    })
+}
+
+/// The data of a trial's `finished` event.
+///
+/// # Errors
+/// The outcome cannot be written as JSON.
+pub fn finished_data(result: &TrialResult) -> Result<String, serde_json::Error> {
+    serde_json::to_string(&FinishedRef {
+        outcome: &result.outcome,
+        intermediate: &result.intermediate,
+    })
+}
+
+/// The trial of the `asked` event `data` of trial `id`.
+///
+/// # Errors
+/// Data that is not such an event: the reason, naming the trial.
+pub fn trial_of(id: u64, data: &str) -> Result<Trial, String> {
+    let a: AskedData =
+        serde_json::from_str(data).map_err(|e| format!("trial {id}: bad event: {e}"))?;
+    Ok(a.trial)
+}
+
+/// The result of `trial` from its `finished` event `data`.
+///
+/// # Errors
+/// Data that is not such an event: the reason, naming the trial.
+pub fn result_of(trial: Trial, data: &str) -> Result<TrialResult, String> {
+    let f: FinishedData =
+        serde_json::from_str(data).map_err(|e| format!("trial {}: bad event: {e}", trial.id))?;
+    Ok(TrialResult {
+        trial,
+        outcome: f.outcome,
+        intermediate: f.intermediate,
+    })
+}
+
 /// Events not yet written, and how many trials were asked and finished in all (the
 /// counts a checkpoint covers).
 #[derive(Debug)]
@@ -63,11 +109,8 @@ impl PendingEvents {
     /// # Errors
     /// The trial cannot be written as JSON.
     pub fn asked(&mut self, trial: &Trial, arch: String) -> Result<(), serde_json::Error> {
-        let data = serde_json::to_string(&AskedData {
-            trial: trial.clone(),
-            arch,
-        })?;
-        self.rows.push((trial.id, "asked", data));
+        self.rows
+            .push((trial.id, "asked", asked_data(trial, arch)?));
         self.asked += 1;
         Ok(())
     }
@@ -77,11 +120,8 @@ impl PendingEvents {
     /// # Errors
     /// The outcome cannot be written as JSON.
     pub fn finished(&mut self, result: &TrialResult) -> Result<(), serde_json::Error> {
-        let data = serde_json::to_string(&FinishedRef {
-            outcome: &result.outcome,
-            intermediate: &result.intermediate,
-        })?;
-        self.rows.push((result.trial.id, "finished", data));
+        self.rows
+            .push((result.trial.id, "finished", finished_data(result)?));
         self.finished += 1;
         Ok(())
     }
@@ -114,22 +154,15 @@ impl Replay {
     /// Data that is not an event, or a trial finished but never asked: the reason, naming
     /// the trial.
     pub fn push(&mut self, id: u64, kind: &str, data: &str) -> Result<(), String> {
-        let bad = |e: serde_json::Error| format!("trial {id}: bad event: {e}");
         if kind == "asked" {
-            let a: AskedData = serde_json::from_str(data).map_err(bad)?;
-            self.asked.push(a.trial);
+            self.asked.push(trial_of(id, data)?);
             return Ok(());
         }
-        let f: FinishedData = serde_json::from_str(data).map_err(bad)?;
         let trial = match self.asked.pop() {
             Some(t) if t.id == id => t,
             _ => return Err(format!("trial {id}: finished but never asked")),
         };
-        self.finished.push(TrialResult {
-            trial,
-            outcome: f.outcome,
-            intermediate: f.intermediate,
-        });
+        self.finished.push(result_of(trial, data)?);
         Ok(())
     }
 

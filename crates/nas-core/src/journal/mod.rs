@@ -13,7 +13,7 @@
 mod diff;
 pub mod events;
 
-pub use diff::{check_continuation, first_difference};
+pub use diff::{check_continuation, check_joining, first_difference};
 
 use crate::strategy::StrategyError;
 use crate::trial::{Objective, Trial, TrialResult};

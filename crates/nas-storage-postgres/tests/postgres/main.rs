@@ -10,55 +10,27 @@
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
 use nas_core::journal::JournalState;
+use nas_core::queue::{AskAnswer, TrialQueue, WorkerIdentity};
+use nas_core::runner::evaluate_trial;
 use nas_core::search::Quiet;
 use nas_core::storage::{self, JournalRequest};
+use nas_core::worker::{WorkerStop, run_worker};
 use nas_core::{Experiment, ExperimentConfig};
 use nas_eval as _;
 use nas_evo as _;
 use nas_space as _;
-use nas_storage_postgres as _;
+use nas_storage_postgres::test_server::{self, with_database};
 use nas_storage_sqlite as _;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 /// The test server's superuser URL, or `None` (outside CI) when there is none.
 fn server() -> Option<String> {
-    match std::env::var("NAS_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var_os("CI").is_some() => panic!(
-            "CI is set but NAS_TEST_POSTGRES_URL is not: `cargo xtask test` starts a \
-             throwaway server with scripts/postgres-throwaway.sh"
-        ),
-        _ => {
-            eprintln!("no PostgreSQL server (NAS_TEST_POSTGRES_URL): skipped");
-            None
-        }
-    }
-}
-
-/// `url` with its database replaced by `db`.
-fn with_database(url: &str, db: &str) -> String {
-    let (base, _) = url.rsplit_once('/').unwrap();
-    format!("{base}/{db}")
+    test_server::server().unwrap()
 }
 
 /// A new empty database on the server; its URL.
 fn fresh_database(admin: &str) -> String {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let db = format!(
-        "nas_test_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::SeqCst)
-    );
-    let mut client = postgres::Client::connect(admin, postgres::NoTls).unwrap();
-    // One statement each: several in one string run as one transaction, which these
-    // statements refuse.
-    client
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {db}"))
-        .unwrap();
-    client
-        .batch_execute(&format!("CREATE DATABASE {db}"))
-        .unwrap();
-    with_database(admin, &db)
+    test_server::fresh_database(admin).unwrap()
 }
 
 fn config(name: &str, seed: u64, trials: u64) -> ExperimentConfig {
@@ -180,12 +152,7 @@ fn blobs_replace_the_last_value() {
 #[test]
 fn bad_connections_and_a_newer_schema_are_clear_errors_without_the_password() {
     let Some(admin) = server() else { return };
-    let password = admin
-        .split_once("://")
-        .and_then(|(_, rest)| rest.split_once('@'))
-        .and_then(|(user, _)| user.split_once(':'))
-        .map(|(_, p)| p.to_string())
-        .unwrap();
+    let password = test_server::password_of(&admin).unwrap();
     let wrong = admin.replace(&password, "not-the-password");
     let unreachable = "postgresql://nas:secret-word@127.0.0.1:1/db";
     let missing = with_database(&admin, "no_such_database");
@@ -226,7 +193,10 @@ fn bad_connections_and_a_newer_schema_are_clear_errors_without_the_password() {
     let e = storage::read(&db).unwrap_err().to_string();
     assert!(e.contains("?experiment=NAME"), "{e}");
     client
-        .execute("UPDATE nas_schema SET version = 1", &[])
+        .execute(
+            "UPDATE nas_schema SET version = $1",
+            &[&nas_storage_postgres::SCHEMA_VERSION],
+        )
         .unwrap();
     let e = storage::read(&format!("{db}?experiment=y"))
         .unwrap_err()
@@ -235,4 +205,216 @@ fn bad_connections_and_a_newer_schema_are_clear_errors_without_the_password() {
         e.contains("no such experiment; the database holds x"),
         "{e}"
     );
+}
+
+/// A worker's connection to experiment `name` at `db`, joined with `config`.
+fn worker(db: &str, e: &Experiment, lease_ms: u64, who: &str) -> Box<dyn TrialQueue> {
+    let mut q = storage::queue(
+        db,
+        Some(&e.config.name),
+        WorkerIdentity {
+            name: who.into(),
+            lease: Duration::from_millis(lease_ms),
+        },
+    )
+    .unwrap();
+    let json = e.config.to_json().unwrap();
+    q.join(JournalRequest {
+        config: &json,
+        objectives: &e.objectives,
+        render: Box::new(|_| String::new()),
+    })
+    .unwrap();
+    q
+}
+
+#[test]
+fn one_worker_gives_the_trials_of_the_one_process_search() {
+    let Some(admin) = server() else { return };
+    let db = fresh_database(&admin);
+    let mut e = Experiment::build(config("solo", 3, 80)).unwrap();
+    let mut q = worker(&db, &e, 30_000, "solo");
+    let budget = e.config.budget.clone();
+    let search = e.search.as_black_box().unwrap();
+    let report = run_worker(search, &budget, q.as_mut(), &mut Quiet).unwrap();
+    assert_eq!((report.asked, report.recorded, report.late), (80, 80, 0));
+    assert_eq!(report.stop, WorkerStop::Budget);
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = format!("sqlite:{}/solo.sqlite", dir.path().display());
+    run(&sqlite, "solo", 3, 80).unwrap();
+    assert_eq!(
+        trials(&read(&db, "solo")),
+        trials(&storage::read(&sqlite).unwrap())
+    );
+}
+
+#[test]
+fn a_dead_workers_trial_runs_again_with_its_id_and_seed_and_is_recorded_once() {
+    let Some(admin) = server() else { return };
+    let db = fresh_database(&admin);
+    let mut e = Experiment::build(config("lease", 1, 10)).unwrap();
+    let mut a = worker(&db, &e, 300, "a");
+    let mut b = worker(&db, &e, 300, "b");
+    let search = e.search.as_black_box().unwrap();
+    // Worker a asks for trial 0 and stops beating (it hung, or was killed).
+    let mut asked = Vec::new();
+    a.ask(&[], &mut |round| {
+        assert!(round.checkpoint.is_none() && round.untold.is_empty());
+        let p = search.strategy.ask(1).pop().unwrap();
+        let trial = search.trial_for(round.asked, p);
+        asked.push(trial.clone());
+        Ok(AskAnswer {
+            checkpoint: Some(search.strategy.checkpoint().unwrap()),
+            trials: vec![trial],
+            told_seconds: 0.0,
+        })
+    })
+    .unwrap();
+    let trial = asked.pop().unwrap();
+    assert_eq!(b.claim().unwrap(), None, "the lease is alive");
+    std::thread::sleep(Duration::from_millis(400));
+    let again = b.claim().unwrap().expect("the expired lease is claimed");
+    assert_eq!((again.id, again.seed), (trial.id, trial.seed));
+    assert_eq!(b.claim().unwrap(), None, "claimed once");
+    let result = evaluate_trial(&*search.evaluator, again).unwrap();
+    // Results are recorded in ask rounds, which tell the strategy the ones recorded:
+    // b's result is the first, so it is recorded and told (b restores a's checkpoint
+    // first); a's comes late, and is neither.
+    let mut rounds = Vec::new();
+    for q in [&mut b, &mut a] {
+        let recorded = q
+            .ask(std::slice::from_ref(&result), &mut |round| {
+                rounds.push((round.checkpoint.is_some(), round.untold.len(), round.told));
+                for r in &round.untold {
+                    search.strategy.tell(r);
+                }
+                Ok(AskAnswer {
+                    checkpoint: (!round.untold.is_empty())
+                        .then(|| search.strategy.checkpoint().unwrap()),
+                    trials: Vec::new(),
+                    told_seconds: 0.0,
+                })
+            })
+            .unwrap();
+        rounds.push((false, recorded.len(), u64::MAX));
+    }
+    assert_eq!(
+        rounds,
+        vec![
+            (true, 1, 0),
+            (false, 1, u64::MAX),
+            (true, 0, 1),
+            (false, 0, u64::MAX)
+        ]
+    );
+    let state = read(&db, "lease");
+    assert_eq!((state.finished.len(), state.pending.len()), (1, 0));
+}
+
+#[test]
+fn workers_and_one_process_searches_do_not_share_an_experiment() {
+    let Some(admin) = server() else { return };
+    let db = fresh_database(&admin);
+    // A one-process search's experiment is not joined by workers...
+    run(&db, "one", 1, 5).unwrap();
+    let e = Experiment::build(config("one", 1, 5)).unwrap();
+    let mut q = storage::queue(
+        &db,
+        Some("one"),
+        WorkerIdentity {
+            name: "w".into(),
+            lease: Duration::from_secs(30),
+        },
+    )
+    .unwrap();
+    let json = e.config.to_json().unwrap();
+    let err = q
+        .join(JournalRequest {
+            config: &json,
+            objectives: &e.objectives,
+            render: Box::new(|_| String::new()),
+        })
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("run by one `nas search` process"), "{err}");
+    // ...and the workers' experiment is not written by a one-process search, nor joined
+    // with another config.
+    let shared = Experiment::build(config("shared", 1, 5)).unwrap();
+    let _w = worker(&db, &shared, 30_000, "w");
+    let err = run(&db, "shared", 1, 5).unwrap_err();
+    assert!(err.contains("in use by workers"), "{err}");
+    let other = Experiment::build(config("shared", 2, 5)).unwrap();
+    let mut q = storage::queue(
+        &db,
+        Some("shared"),
+        WorkerIdentity {
+            name: "v".into(),
+            lease: Duration::from_secs(30),
+        },
+    )
+    .unwrap();
+    let json = other.config.to_json().unwrap();
+    let err = q
+        .join(JournalRequest {
+            config: &json,
+            objectives: &other.objectives,
+            render: Box::new(|_| String::new()),
+        })
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("`seed` is 1 there and 2 here"), "{err}");
+    drop(_w);
+    drop(q);
+    let err = run(&db, "shared", 1, 5).unwrap_err();
+    assert!(
+        err.contains("is run by workers: join it with `nas worker"),
+        "{err}"
+    );
+}
+
+#[test]
+fn results_with_quotes_and_backslashes_read_back_unchanged() {
+    let Some(admin) = server() else { return };
+    let db = fresh_database(&admin);
+    let mut e = Experiment::build(config("quotes", 1, 10)).unwrap();
+    let mut q = worker(&db, &e, 30_000, "it's \\ me");
+    let search = e.search.as_black_box().unwrap();
+    let mut trial = None;
+    q.ask(&[], &mut |round| {
+        let p = search.strategy.ask(1).pop().unwrap();
+        let t = search.trial_for(round.asked, p);
+        trial = Some(t.clone());
+        Ok(AskAnswer {
+            checkpoint: Some(search.strategy.checkpoint().unwrap()),
+            trials: vec![t],
+            told_seconds: 0.0,
+        })
+    })
+    .unwrap();
+    let reason = "it's a \\ path, \"quoted\", E'\\x00' and a tab\t; DROP TABLE nas_events; --";
+    let result = nas_core::TrialResult {
+        trial: trial.unwrap(),
+        outcome: nas_core::Outcome::Failed {
+            reason: reason.into(),
+        },
+        intermediate: Vec::new(),
+    };
+    let recorded = q
+        .ask(std::slice::from_ref(&result), &mut |round| {
+            for r in &round.untold {
+                search.strategy.tell(r);
+            }
+            Ok(AskAnswer {
+                checkpoint: Some(search.strategy.checkpoint().unwrap()),
+                trials: Vec::new(),
+                told_seconds: 0.0,
+            })
+        })
+        .unwrap();
+    assert_eq!(recorded, vec![0]);
+    let state = read(&db, "quotes");
+    match &state.finished[0].outcome {
+        nas_core::Outcome::Failed { reason: stored } => assert_eq!(stored, reason),
+        other => panic!("{other:?}"),
+    }
 }
