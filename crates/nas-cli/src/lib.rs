@@ -38,6 +38,9 @@ enum Command {
     },
     /// Run a search (or continue one: the same experiment picks up where it stopped).
     Search(Box<commands::search::SearchArgs>),
+    /// Work on an experiment that many processes share through a storage they all reach
+    /// (`postgresql://...`): start any number, on any machines.
+    Worker(Box<commands::worker::WorkerArgs>),
     /// Evaluate one architecture (look a cell up in a benchmark, say).
     Eval(commands::eval::EvalArgs),
     /// Summarize an experiment: counts and best trials.
@@ -77,6 +80,7 @@ where
     let result = match cli.command {
         Command::List { json } => commands::list::run(json),
         Command::Search(args) => commands::search::run(*args),
+        Command::Worker(args) => commands::worker::run(*args),
         Command::Eval(args) => commands::eval::run(args),
         Command::Show {
             experiment,

@@ -15,6 +15,8 @@ mod flags;
 mod journal;
 #[path = "cli/storage.rs"]
 mod storage;
+#[path = "cli/workers.rs"]
+mod workers;
 
 /// Flags that select the tabular benchmark (fast) instead of the default training.
 const TABLE: [&str; 4] = ["--strategy", "random", "--evaluator", "nb201-table"];

@@ -2,3 +2,5 @@ pub mod eval;
 pub mod list;
 pub mod search;
 pub mod show;
+pub mod worker;
+pub mod workers;

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 /// A budget in seconds: a positive, finite number (`nan` and `inf` are refused here,
 /// since JSON cannot carry them and they would vanish from the config).
-fn positive_seconds(text: &str) -> Result<f64, String> {
+pub(crate) fn positive_seconds(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
         Ok(v) => Err(format!("must be a positive number of seconds, got {v}")),
@@ -21,76 +21,76 @@ fn positive_seconds(text: &str) -> Result<f64, String> {
     }
 }
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Default, clap::Args)]
 pub struct SearchArgs {
     /// A TOML experiment config; the flags below override its fields.
     #[arg(long)]
-    config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// Experiment name: names the journal `<dir>/<name>.sqlite`. Default: made from the
     /// strategy, space, evaluator and seed.
     #[arg(long)]
-    name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Search space plugin (see `nas list`).
     #[arg(long)]
-    space: Option<String>,
+    pub(crate) space: Option<String>,
     /// Strategy plugin.
     #[arg(long)]
-    strategy: Option<String>,
+    pub(crate) strategy: Option<String>,
     /// Evaluator plugin.
     #[arg(long)]
-    evaluator: Option<String>,
+    pub(crate) evaluator: Option<String>,
     /// Pruner plugin: stops trials early from their intermediate reports (`median`,
     /// `successive-halving`, `hyperband`; see `nas list`).
     #[arg(long)]
-    pruner: Option<String>,
+    pub(crate) pruner: Option<String>,
     /// The data set, for every plugin of the experiment that takes one (`cifar10`,
     /// `cifar100`, `imagenet16` for the table; `digits`, `mnist`, `fashion-mnist`, `csv`
     /// for training on images; `sentiment`, `text-csv` for text).
     #[arg(long)]
-    dataset: Option<String>,
+    pub(crate) dataset: Option<String>,
     /// The burn backend, for every plugin of the experiment that trains networks (`flex`,
     /// `ndarray`, `wgpu`; see `nas list`).
     #[arg(long)]
-    backend: Option<String>,
+    pub(crate) backend: Option<String>,
     /// Budget: finished trials.
     #[arg(long)]
-    trials: Option<u64>,
+    pub(crate) trials: Option<u64>,
     /// Budget: simulated (or real) training seconds summed over trials.
     #[arg(long, value_parser = positive_seconds)]
-    simulated_seconds: Option<f64>,
+    pub(crate) simulated_seconds: Option<f64>,
     /// Budget: wall-clock seconds of this run.
     #[arg(long, value_parser = positive_seconds)]
-    wall_seconds: Option<f64>,
+    pub(crate) wall_seconds: Option<f64>,
     /// Experiment seed: every random choice derives from it.
     #[arg(long)]
-    seed: Option<u64>,
+    pub(crate) seed: Option<u64>,
     /// Trials evaluated at once.
     #[arg(long)]
-    workers: Option<usize>,
+    pub(crate) workers: Option<usize>,
     /// A metric to optimize (repeat for several objectives).
     #[arg(long = "objective")]
-    objectives: Vec<String>,
+    pub(crate) objectives: Vec<String>,
     /// Set a config field, e.g. `--set evaluator.dataset=cifar100`; the value is read as
     /// JSON when it parses, else as a string.
     #[arg(long = "set", value_name = "PATH=VALUE")]
-    sets: Vec<String>,
+    pub(crate) sets: Vec<String>,
     /// Folder of the experiment journals.
     #[arg(long, default_value = "runs")]
-    dir: PathBuf,
+    pub(crate) dir: PathBuf,
     /// Where the journal is, as a storage URL (`sqlite:runs/x.sqlite`); replaces
     /// `<dir>/<name>.sqlite`. `nas show URL` reads it back.
     #[arg(long, value_name = "URL")]
-    storage: Option<String>,
+    pub(crate) storage: Option<String>,
     /// Continue the experiment `--name` (or the one at `--storage`) from its journal, with
     /// the config stored there (a budget flag extends its budget).
     #[arg(long)]
-    resume: bool,
+    pub(crate) resume: bool,
     /// No progress bar.
     #[arg(long)]
-    no_progress: bool,
+    pub(crate) no_progress: bool,
     /// Print the report as JSON.
     #[arg(long)]
-    json: bool,
+    pub(crate) json: bool,
 }
 
 /// The experiment `cargo xtask search` runs when given nothing: regularized evolution
@@ -153,7 +153,7 @@ fn resumed_config(args: &SearchArgs) -> Result<Value> {
 }
 
 /// Where a search's journal is, as it is stored and as it is shown.
-struct JournalAt {
+pub(crate) struct JournalAt {
     /// The storage URL.
     url: String,
     /// For people: the file of the default storage, or the URL without its password.
@@ -210,7 +210,7 @@ fn apply_budget_flags(args: &SearchArgs, config: &mut Value) {
 
 /// The experiment config from the journal (`--resume`), a file or the default, with the
 /// flags applied.
-fn build_config(args: &SearchArgs) -> Result<ExperimentConfig> {
+pub(crate) fn build_config(args: &SearchArgs) -> Result<ExperimentConfig> {
     let mut file: Option<(String, String)> = None;
     let mut config = if args.resume {
         resumed_config(args)?
@@ -285,16 +285,31 @@ pub fn run(args: SearchArgs) -> Result<()> {
     let config = build_config(&args)?;
     let mut experiment = Experiment::build(config)?;
     let journal = JournalAt::of(&args, &experiment)?;
+    if experiment.config.workers > 1 && storage::shares_experiments(&journal.url)? {
+        let (report, finished) = crate::commands::workers::run(&mut experiment, &journal.url)?;
+        return finish(&args, &experiment, &journal, &report, Some(finished));
+    }
     let mut observer = ProgressObserver::new(!args.no_progress && !args.json);
     let report = experiment.run_at(&journal.url, &mut observer)?;
     observer.finish();
+    finish(&args, &experiment, &journal, &report, None)
+}
+
+/// Prints the report of a search, and fails when every trial failed.
+fn finish(
+    args: &SearchArgs,
+    experiment: &Experiment,
+    journal: &JournalAt,
+    report: &SearchReport,
+    finished: Option<Vec<nas_core::TrialResult>>,
+) -> Result<()> {
     // The reasons come from the journal, so a resumed search counts the failures of the
     // runs before it too; the progress counts them as well, so a search without failures
     // does not read its journal back.
-    let finished = if report.progress.failed > 0 {
-        storage::read(&journal.url)?.finished
-    } else {
-        Vec::new()
+    let finished = match finished {
+        Some(f) => f,
+        None if report.progress.failed > 0 => storage::read(&journal.url)?.finished,
+        None => Vec::new(),
     };
     let failures = failure_reasons(&finished);
     if args.json {
@@ -309,7 +324,7 @@ pub fn run(args: SearchArgs) -> Result<()> {
             }))?
         )?;
     } else {
-        print_report(&experiment, &report, &journal, &failures)?;
+        print_report(experiment, report, journal, &failures)?;
     }
     let p = &report.progress;
     if p.completed == 0 && p.failed > 0 && p.pruned == 0 {
