@@ -2,6 +2,7 @@
 //! pattern). Each task shells out to cargo, so what it runs is visible and reproducible.
 
 mod postgres;
+mod storage_bench;
 mod tidy;
 
 use anyhow::{Context, Result, bail};
@@ -32,8 +33,12 @@ tasks:
                     stacked larger, against a random cell;
                     `pruners`: regularized evolution on the NB201 tabular
                     ladder with and without each pruner, per budget, 200 seeds;
+                    `pruners-train`: the same with real training on digits,
+                    each search given the same seconds of training, 3 seeds;
                     `rl`: a policy network searched with the rl-policy
-                    evaluator (PPO) against 64-64 tanh, same budget, over seeds
+                    evaluator (PPO) against 64-64 tanh, same budget, over seeds;
+                    `storage [--no-optuna]`: trials/s through SQLite and through
+                    PostgreSQL with 1, 2, 4, 8 worker processes, beside Optuna's
   tidy              check the rules of ARCHITECTURE.md: dependency edges between
                     crates (cargo metadata), no burn below the tensor-free crates,
                     anyhow only in binaries, every crate documented, seeded randomness
@@ -138,6 +143,7 @@ fn main() -> Result<()> {
         }
         Some("bench") => match rest.first().copied().unwrap_or("throughput") {
             "throughput" => cargo(&["bench", "--package", "nas-bench", "--bench", "throughput"]),
+            "storage" => storage_bench::run(&rest[1..]),
             name @ ("nb201" | "pruners") => {
                 let mut a = vec!["run", "--quiet", "--release", "--package", "nas-bench"];
                 a.extend(["--bin", name, "--"]);
@@ -149,10 +155,12 @@ fn main() -> Result<()> {
             // burn a second time in release (about 9 minutes here). The time goes to
             // burn's kernels, which that profile optimizes.
             name @ ("zero-cost" | "train" | "kernels" | "baseline" | "enas" | "oneshot"
-            | "darts" | "transfer" | "rl") => run_bin(&name.replace('-', "_"), &[], &rest[1..]),
+            | "darts" | "transfer" | "rl" | "pruners-train") => {
+                run_bin(&name.replace('-', "_"), &[], &rest[1..])
+            }
             other => {
                 bail!(
-                    "unknown benchmark `{other}`; available: throughput, nb201, zero-cost, train, kernels, baseline, enas, oneshot, darts, transfer, rl, pruners"
+                    "unknown benchmark `{other}`; available: throughput, storage, nb201, zero-cost, train, kernels, baseline, enas, oneshot, darts, transfer, rl, pruners, pruners-train"
                 )
             }
         },
