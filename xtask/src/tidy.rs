@@ -47,6 +47,7 @@ const TENSOR_FREE: &[&str] = &[
     "nas-evo",
     "nas-prune",
     "nas-kernels",
+    "nas-report",
     "nas-rl",
     "nas-storage-postgres",
     "nas-storage-sqlite",
