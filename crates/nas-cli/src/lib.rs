@@ -43,6 +43,8 @@ enum Command {
     Worker(Box<commands::worker::WorkerArgs>),
     /// Evaluate one architecture (look a cell up in a benchmark, say).
     Eval(commands::eval::EvalArgs),
+    /// Write the trade-off report of experiments: one self-contained HTML page.
+    Report(commands::report::ReportArgs),
     /// Summarize an experiment: counts and best trials.
     Show {
         /// The experiment's name (in --dir), the path of its journal file, or its storage
@@ -82,6 +84,7 @@ where
         Command::Search(args) => commands::search::run(*args),
         Command::Worker(args) => commands::worker::run(*args),
         Command::Eval(args) => commands::eval::run(args),
+        Command::Report(args) => commands::report::run(args),
         Command::Show {
             experiment,
             dir,

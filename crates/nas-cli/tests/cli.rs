@@ -13,6 +13,8 @@ mod bad_input;
 mod flags;
 #[path = "cli/journal.rs"]
 mod journal;
+#[path = "cli/report.rs"]
+mod report;
 #[path = "cli/storage.rs"]
 mod storage;
 #[path = "cli/workers.rs"]

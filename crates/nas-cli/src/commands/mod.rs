@@ -1,5 +1,6 @@
 pub mod eval;
 pub mod list;
+pub mod report;
 pub mod search;
 pub mod show;
 pub mod worker;

@@ -46,7 +46,7 @@ fn journal_at(experiment: &str, dir: &Path) -> Result<(String, String)> {
 
 /// The stored objectives; for a journal written before they were stored, the whole
 /// experiment is built to resolve them.
-fn objectives(state: &JournalState, path: &str) -> Result<Vec<Objective>> {
+pub(crate) fn objectives(state: &JournalState, path: &str) -> Result<Vec<Objective>> {
     if let Some(stored) = state.objectives.as_ref().filter(|o| !o.is_empty()) {
         return Ok(stored.clone());
     }
@@ -217,7 +217,19 @@ impl Summary<'_> {
     }
 }
 
-pub fn run(experiment: &str, dir: &Path, top: usize, as_json: bool) -> Result<()> {
+/// An experiment's journal as its readers use it: the storage URL, where it is for
+/// people, the state typed by the space, the stored config and the space.
+pub(crate) struct Read {
+    pub url: String,
+    pub path: String,
+    pub state: JournalState,
+    pub config: ExperimentConfig,
+    pub space: Arc<dyn SearchSpace>,
+}
+
+/// Reads the experiment `experiment` (a name in `dir`, a file or a URL) and builds its
+/// space, nothing else.
+pub(crate) fn read(experiment: &str, dir: &Path) -> Result<Read> {
     let (url, path) = journal_at(experiment, dir)?;
     let mut state = storage::read(&url)?;
     let config = ExperimentConfig::from_json(state.config.clone())
@@ -228,6 +240,23 @@ pub fn run(experiment: &str, dir: &Path, top: usize, as_json: bool) -> Result<()
         .build()
         .with_context(|| format!("{path}: space `{}`", config.space.name))?;
     state.conform(space.as_ref());
+    Ok(Read {
+        url,
+        path,
+        state,
+        config,
+        space,
+    })
+}
+
+pub fn run(experiment: &str, dir: &Path, top: usize, as_json: bool) -> Result<()> {
+    let Read {
+        url,
+        path,
+        state,
+        config,
+        space,
+    } = read(experiment, dir)?;
     let objective = objectives(&state, &path)?
         .into_iter()
         .next()

@@ -1,0 +1,197 @@
+//! `nas report` (issue #17): the page of a finished tabular search and of one with real
+//! training, opened in headless Chromium (Debian's `chromium`, which `.ci/run` installs):
+//! it loads without console errors, and in the DOM it built every plot has its series
+//! with non-empty paths.
+
+use super::{TABLE, assert_clean_failure, nas, text};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Debian's Chromium, or `None` outside CI (where these checks then skip, saying so).
+fn chromium() -> Option<PathBuf> {
+    let path = PathBuf::from("/usr/bin/chromium");
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI is set but /usr/bin/chromium is missing: .ci/run installs Debian's chromium"
+    );
+    eprintln!("no /usr/bin/chromium: the browser checks skip");
+    None
+}
+
+/// Opens `page` headless: the DOM after loading, and what the browser logged. Flags as
+/// the machine's notes give them: no sandbox as root, no GPU, no background networking
+/// (this machine has no network), a fresh profile.
+fn open_in_chromium(chromium: &Path, page: &Path, screenshot: &Path) -> (String, String) {
+    let profile = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", page.display());
+    let flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--enable-logging=stderr",
+        "--v=0",
+    ];
+    let run = |extra: &[String]| {
+        let o = Command::new(chromium)
+            .args(flags)
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .args(extra)
+            .arg(&url)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "chromium: {}", text(&o).1);
+        text(&o)
+    };
+    let (dom, log) = run(&["--dump-dom".to_string()]);
+    let (_, shot_log) = run(&[
+        format!("--screenshot={}", screenshot.display()),
+        "--window-size=1400,4000".to_string(),
+    ]);
+    (dom, format!("{log}{shot_log}"))
+}
+
+/// The `points` of the polylines inside the figure `id` of `dom`.
+fn series<'a>(dom: &'a str, id: &str) -> Vec<&'a str> {
+    let start = dom
+        .find(&format!("<figure id=\"{id}\">"))
+        .unwrap_or_else(|| panic!("no figure {id} in the DOM"));
+    let end = start + dom[start..].find("</figure>").unwrap();
+    dom[start..end]
+        .split("<polyline")
+        .skip(1)
+        .filter_map(|p| {
+            let at = p.find("points=\"")? + 8;
+            let points = &p[at..at + p[at..].find('"')?];
+            (!points.trim().is_empty()).then_some(points)
+        })
+        .collect()
+}
+
+fn report_of(dir: &Path, name: &str) -> PathBuf {
+    let d = dir.to_str().unwrap();
+    let o = nas(&["report", name, "--dir", d]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    let page = PathBuf::from(out.trim());
+    assert_eq!(page, dir.join(format!("{name}-report.html")));
+    page
+}
+
+fn check_in_browser(page: &Path, ids: &[&str]) {
+    let Some(chromium) = chromium() else { return };
+    let shot = page.with_extension("png");
+    let (dom, log) = open_in_chromium(&chromium, page, &shot);
+    for id in ids {
+        assert!(!series(&dom, id).is_empty(), "{id}: no series in the DOM");
+    }
+    let errors: Vec<&str> = log
+        .lines()
+        // Chromium logs what a page writes to its console as `...:INFO:CONSOLE:1] "..."`.
+        .filter(|l| l.contains(":CONSOLE") || l.contains("Uncaught"))
+        .collect();
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    let png = std::fs::read(&shot).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "screenshot"
+    );
+}
+
+#[test]
+fn the_report_of_a_tabular_search_opens_in_a_browser_with_every_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let o = nas(&[
+        &[
+            "search",
+            "--name",
+            "two",
+            "--trials",
+            "60",
+            "--dir",
+            d,
+            "--no-progress",
+        ][..],
+        &["--strategy", "nsga2", "--evaluator", "nb201-table"],
+        &["--objective", "valid_acc", "--objective", "params_m"],
+    ]
+    .concat());
+    assert!(o.status.success(), "{}", text(&o).1);
+    let page = report_of(dir.path(), "two");
+    check_in_browser(
+        &page,
+        &[
+            "anytime-trials-0",
+            "anytime-seconds-0",
+            "pareto-params_m-0",
+            "pareto-flops_m-0",
+            "generalization-0",
+        ],
+    );
+    // Two experiments side by side.
+    let o = nas(&[
+        &[
+            "search",
+            "--name",
+            "rs",
+            "--trials",
+            "30",
+            "--dir",
+            d,
+            "--no-progress",
+        ][..],
+        &TABLE,
+    ]
+    .concat());
+    assert!(o.status.success(), "{}", text(&o).1);
+    let o = nas(&["report", "two", "rs", "--dir", d, "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["experiments"], serde_json::json!(["two", "rs"]));
+    let page = std::fs::read_to_string(json["report"].as_str().unwrap()).unwrap();
+    assert!(page.contains("<figure id=\"compare-anytime-trials\">"));
+    // An experiment that is not there is one clear line.
+    assert_clean_failure(&nas(&["report", "nothing", "--dir", d]), "nothing");
+}
+
+#[test]
+fn the_report_of_a_search_with_real_training_opens_in_a_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let o = nas(&[
+        "search",
+        "--name",
+        "trained",
+        "--trials",
+        "3",
+        "--dir",
+        d,
+        "--no-progress",
+        "--strategy",
+        "random",
+        "--evaluator",
+        "train",
+        "--set",
+        "evaluator.epochs=1",
+        "--set",
+        "evaluator.data_fraction=0.25",
+    ]);
+    assert!(o.status.success(), "{}", text(&o).1);
+    let page = report_of(dir.path(), "trained");
+    check_in_browser(
+        &page,
+        &[
+            "anytime-trials-0",
+            "anytime-seconds-0",
+            "pareto-params_m-0",
+            "generalization-0",
+        ],
+    );
+}
