@@ -13,6 +13,10 @@ use std::fmt::Write as _;
 /// The held-out metric the generalization figure sets against the objective.
 const TEST_METRIC: &str = "test_acc";
 
+/// At most this many dots a scatter plot: a 100,000-trial experiment drew every trial
+/// into a 20 MB page.
+const MAX_DOTS: usize = 4000;
+
 /// Cost metrics an accuracy is traded against, where trials report them.
 const COSTS: [(&str, &str); 3] = [
     ("params_m", "parameters (M)"),
@@ -259,6 +263,18 @@ fn section(out: &mut String, run: &Run, i: usize, top: usize) -> Result<(), Repo
         if points.is_empty() {
             continue;
         }
+        // The front is found among all trials; the dots are thinned to every k-th.
+        let every = points.len().div_ceil(MAX_DOTS);
+        let shown: Points = points.iter().copied().step_by(every).collect();
+        let dots = if every == 1 {
+            "Every completed trial".to_string()
+        } else {
+            format!(
+                "{} of the {} completed trials (one in every {every}, in trial order)",
+                shown.len(),
+                points.len()
+            )
+        };
         figure(
             out,
             &format!("pareto-{}-{i}", x.metric),
@@ -266,13 +282,13 @@ fn section(out: &mut String, run: &Run, i: usize, top: usize) -> Result<(), Repo
                 &format!("{} against {label}", objective.metric),
                 label,
                 &objective.metric,
-                &points,
+                &shown,
                 &front,
                 false,
             ),
             &format!(
-                "Every completed trial; the red line joins the {} trials no other beats on both \
-                 {} ({}) and {}.",
+                "{dots}; the red line joins the {} trials no other beats on both {} ({}) and \
+                 {}.",
                 front.len(),
                 x.metric,
                 goal_word(x),

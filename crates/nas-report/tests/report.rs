@@ -15,6 +15,10 @@ use nas_storage_sqlite as _;
 
 /// A finished tabular search of `trials` trials, read back from its journal.
 fn run(name: &str, strategy: &str, objectives: &[&str], trials: u64) -> Run {
+    run_with(name, serde_json::json!(strategy), objectives, trials)
+}
+
+fn run_with(name: &str, strategy: serde_json::Value, objectives: &[&str], trials: u64) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let config = ExperimentConfig::from_json(serde_json::json!({
         "name": name,
@@ -149,4 +153,16 @@ fn several_experiments_are_compared_side_by_side() {
     assert!(page.contains("<td>random-run</td>") && page.contains("<td>evolution-run</td>"));
     assert!(page.contains("id=\"run-0\"") && page.contains("id=\"run-1\""));
     assert!(html(&[], 10).is_err());
+}
+
+#[test]
+fn a_large_experiment_draws_a_thinned_scatter_around_its_whole_front() {
+    let strategy = serde_json::json!({ "type": "random", "unique": false });
+    let r = run_with("large", strategy, &[], 10_000);
+    let page = html(std::slice::from_ref(&r), 10).unwrap();
+    let svg = figure(&page, "pareto-params_m-0");
+    // Every 3rd of 10,000 trials (at most 4,000 dots), and the legend's.
+    assert_eq!(svg.matches("<circle").count(), 3334 + 1);
+    assert!(svg.contains("3334 of the 10000 completed trials (one in every 3,"));
+    assert!(page.len() < 3_000_000, "{} bytes", page.len());
 }
