@@ -1,6 +1,8 @@
 //! Charts as SVG text, drawn by plotters' SVG backend (text is left to the browser, so
 //! the page needs no font files).
 
+use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use std::ops::Range;
 
@@ -34,6 +36,31 @@ fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
+/// A chart on `root` with its title, axes over `xs` and `ys` and their mesh drawn.
+fn axes<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    xs: Range<f64>,
+    ys: Range<f64>,
+) -> Result<ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>, String> {
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 16))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(xs, ys)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .draw()
+        .map_err(err)?;
+    Ok(chart)
+}
+
 /// Lines against shared axes, with a legend when there are several.
 pub(crate) fn lines(
     title: &str,
@@ -47,19 +74,7 @@ pub(crate) fn lines(
         root.fill(&WHITE).map_err(err)?;
         let xs = span(series.iter().flat_map(|s| s.points.iter().map(|p| p.0)));
         let ys = span(series.iter().flat_map(|s| s.points.iter().map(|p| p.1)));
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 16))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(xs, ys)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_desc(x_desc)
-            .y_desc(y_desc)
-            .draw()
-            .map_err(err)?;
+        let mut chart = axes(&root, title, x_desc, y_desc, xs, ys)?;
         for (k, s) in series.iter().enumerate() {
             let color = Palette99::pick(k).to_rgba();
             chart
@@ -109,19 +124,7 @@ pub(crate) fn scatter(
             )
         };
         let corners = (xs.start.max(ys.start), xs.end.min(ys.end));
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 16))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(xs, ys)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_desc(x_desc)
-            .y_desc(y_desc)
-            .draw()
-            .map_err(err)?;
+        let mut chart = axes(&root, title, x_desc, y_desc, xs, ys)?;
         let dots = BLUE.mix(0.45);
         chart
             .draw_series(points.iter().map(|&p| Circle::new(p, 3, dots.filled())))

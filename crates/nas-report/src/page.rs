@@ -243,6 +243,18 @@ fn section(out: &mut String, run: &Run, i: usize, top: usize) -> Result<(), Repo
              (pruned trials' partial training included).",
         )?;
     }
+    pareto_figures(out, run, i)?;
+    generalization_figure(out, run, i, top)?;
+    best_architecture(out, run);
+    frequencies(out, run, top);
+    out.push_str("</section>\n");
+    Ok(())
+}
+
+/// The objective against each cost the trials report, and against the other objectives,
+/// with the front.
+fn pareto_figures(out: &mut String, run: &Run, i: usize) -> Result<(), ReportError> {
+    let objective = &run.objectives[0];
     let mut costs: Vec<(String, Objective)> = COSTS
         .iter()
         .map(|(metric, label)| {
@@ -296,6 +308,17 @@ fn section(out: &mut String, run: &Run, i: usize, top: usize) -> Result<(), Repo
             ),
         )?;
     }
+    Ok(())
+}
+
+/// The objective against the held-out score for the `top` best trials.
+fn generalization_figure(
+    out: &mut String,
+    run: &Run,
+    i: usize,
+    top: usize,
+) -> Result<(), ReportError> {
+    let objective = &run.objectives[0];
     let pairs = generalization(run, top, TEST_METRIC);
     if !pairs.is_empty() {
         let gap = pairs.iter().map(|(v, t)| v - t).sum::<f64>() / pairs.len() as f64;
@@ -323,9 +346,6 @@ fn section(out: &mut String, run: &Run, i: usize, top: usize) -> Result<(), Repo
             ),
         )?;
     }
-    best_architecture(out, run);
-    frequencies(out, run, top);
-    out.push_str("</section>\n");
     Ok(())
 }
 

@@ -79,16 +79,39 @@ impl PostgresQueue {
     }
 
     /// An ask round in two round trips: the first begins the transaction, takes the ask
-    /// lock, records `finished` and reads the round; the second stores the answer and
-    /// commits. Both are simple-query batches with their values written as literals
-    /// ([`literal`]): with parameters, each statement would be a round trip of its own,
-    /// and a round of five of them cost 2.9 ms of the 3.9 ms a trial took.
+    /// lock, records `finished` and reads the round ([`PostgresQueue::open_round`]); the
+    /// second stores the answer and commits ([`PostgresQueue::store_answer`]). Both are
+    /// simple-query batches with their values written as literals ([`literal`]): with
+    /// parameters, each statement would be a round trip of its own, and a round of five
+    /// of them cost 2.9 ms of the 3.9 ms a trial took.
     /// The ids recorded, and the checkpoint version written, if one was.
     fn ask_in(
         &mut self,
         finished: &[TrialResult],
         round: &mut dyn FnMut(AskRound) -> Result<AskAnswer, SearchError>,
     ) -> Result<(Vec<u64>, Option<i64>), SearchError> {
+        let (opened, recorded, version) = self.open_round(finished)?;
+        let (asked, told) = (
+            opened.asked as i64,
+            opened.told as i64 + opened.untold.len() as i64,
+        );
+        let answer = round(opened)?;
+        if answer.checkpoint.is_none() {
+            self.client
+                .batch_execute("COMMIT")
+                .map_err(db_err(&self.target))?;
+            return Ok((recorded, None));
+        }
+        self.store_answer(&answer, version, asked, told)?;
+        Ok((recorded, Some(version + 1)))
+    }
+
+    /// Begins an ask round's transaction: takes the ask lock, records `finished`, and reads
+    /// the round, the ids recorded and the stored checkpoint's version.
+    fn open_round(
+        &mut self,
+        finished: &[TrialResult],
+    ) -> Result<(AskRound, Vec<u64>, i64), JournalError> {
         let target = &self.target;
         let invalid = |reason: String| JournalError::Invalid {
             location: target.location(),
@@ -104,15 +127,8 @@ impl PostgresQueue {
             written = self.written.unwrap_or(-1)
         );
         if !finished.is_empty() {
-            let mut ids = Vec::with_capacity(finished.len());
-            let mut data = Vec::with_capacity(finished.len());
-            for r in finished {
-                ids.push(r.trial.id.to_string());
-                data.push(literal(
-                    &finished_data(r).map_err(|e| invalid(e.to_string()))?,
-                ));
-            }
-            let (ids, data) = (ids.join(","), data.join(","));
+            let (ids, data) = arrays(finished.iter().map(|r| (r.trial.id, finished_data(r))))
+                .map_err(|e| invalid(e.to_string()))?;
             sql += &format!(
                 "WITH r AS (
                     INSERT INTO nas_events (experiment, trial_id, kind, data)
@@ -130,18 +146,7 @@ impl PostgresQueue {
         let messages = self.client.simple_query(&sql).map_err(db_err(target))?;
         // The rows of each statement: BEGIN, the experiment, [the results recorded,]
         // the lease counts.
-        let mut statements: Vec<Vec<SimpleQueryRow>> = vec![Vec::new()];
-        for m in messages {
-            match m {
-                SimpleQueryMessage::Row(row) => {
-                    if let Some(last) = statements.last_mut() {
-                        last.push(row);
-                    }
-                }
-                SimpleQueryMessage::CommandComplete(_) => statements.push(Vec::new()),
-                _ => {}
-            }
-        }
+        let statements = rows_by_statement(messages);
         let at = |i: usize| statements.get(i).map(Vec::as_slice).unwrap_or_default();
         let experiment = at(1)
             .first()
@@ -178,8 +183,7 @@ impl PostgresQueue {
             .first()
             .ok_or_else(|| invalid("no lease counts".into()))?;
         let (in_flight, expired) = (number(leases, 0)? as u64, number(leases, 1)? as u64);
-        let n_told = untold.len() as i64;
-        let answer = round(AskRound {
+        let round = AskRound {
             checkpoint,
             untold,
             asked: asked as u64,
@@ -187,23 +191,36 @@ impl PostgresQueue {
             told_seconds,
             in_flight,
             expired,
-        })?;
-        let Some(checkpoint) = answer.checkpoint else {
-            self.client
-                .batch_execute("COMMIT")
-                .map_err(db_err(target))?;
-            return Ok((recorded, None));
         };
-        let mut ids = Vec::with_capacity(answer.trials.len());
-        let mut data = Vec::with_capacity(answer.trials.len());
-        for trial in &answer.trials {
-            let arch = self.render.as_ref().map(|r| r(trial)).unwrap_or_default();
-            ids.push(trial.id.to_string());
-            data.push(literal(
-                &asked_data(trial, arch).map_err(|e| invalid(e.to_string()))?,
-            ));
-        }
-        let (ids, data) = (ids.join(","), data.join(","));
+        Ok((round, recorded, version))
+    }
+
+    /// Stores `answer` (its trials, their leases, its checkpoint as version `version + 1`
+    /// covering `asked` plus its trials and `told` results) and commits.
+    fn store_answer(
+        &mut self,
+        answer: &AskAnswer,
+        version: i64,
+        asked: i64,
+        told: i64,
+    ) -> Result<(), JournalError> {
+        let target = &self.target;
+        let invalid = |reason: String| JournalError::Invalid {
+            location: target.location(),
+            reason,
+        };
+        let exp = literal(&target.experiment);
+        let checkpoint = answer
+            .checkpoint
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let render = self.render.as_ref();
+        let (ids, data) = arrays(answer.trials.iter().map(|t| {
+            let arch = render.map(|r| r(t)).unwrap_or_default();
+            (t.id, asked_data(t, arch))
+        }))
+        .map_err(|e| invalid(e.to_string()))?;
         // The trials' events, their leases and the checkpoint, then the commit.
         let sql = format!(
             "WITH e AS (
@@ -220,15 +237,46 @@ impl PostgresQueue {
              COMMIT;",
             worker = literal(&self.identity.name),
             lease = self.lease_seconds(),
-            checkpoint = literal(&checkpoint.to_string()),
+            checkpoint = literal(&checkpoint),
             v = version + 1,
             a = asked + answer.trials.len() as i64,
-            f = told + n_told,
+            f = told,
             s = finite(answer.told_seconds),
         );
         self.client.batch_execute(&sql).map_err(db_err(target))?;
-        Ok((recorded, Some(version + 1)))
+        Ok(())
     }
+}
+
+/// The rows of each statement of a simple-query batch, in order.
+fn rows_by_statement(messages: Vec<SimpleQueryMessage>) -> Vec<Vec<SimpleQueryRow>> {
+    let mut statements = vec![Vec::new()];
+    for m in messages {
+        match m {
+            SimpleQueryMessage::Row(row) => {
+                if let Some(last) = statements.last_mut() {
+                    last.push(row);
+                }
+            }
+            SimpleQueryMessage::CommandComplete(_) => statements.push(Vec::new()),
+            _ => {}
+        }
+    }
+    statements
+}
+
+/// Trial ids and their events' data as the insides of two SQL array literals
+/// (`1,2` and `E'..',E'..'`).
+fn arrays(
+    events: impl Iterator<Item = (u64, Result<String, serde_json::Error>)>,
+) -> Result<(String, String), serde_json::Error> {
+    let mut ids = Vec::new();
+    let mut data = Vec::new();
+    for (id, text) in events {
+        ids.push(id.to_string());
+        data.push(literal(&text?));
+    }
+    Ok((ids.join(","), data.join(",")))
 }
 
 /// `text` as an SQL string literal: an escape string (`E'...'`) with its backslashes and

@@ -38,11 +38,24 @@ pub fn run(experiment: &mut Experiment, url: &str) -> Result<(SearchReport, Vec<
         );
     }
     join(experiment, queue.as_mut())?;
+    run_processes(workers, &name, &me, url)?;
+    let mut state = queue.read()?;
+    state.conform(experiment.space.as_ref());
+    let report = report_of(experiment, &state.finished, started);
+    Ok((report, state.finished))
+}
+
+/// Starts `workers` `nas worker` processes on the experiment `name` at `url` and waits for
+/// them all.
+///
+/// # Errors
+/// A worker that could not start, or that failed (each prints why).
+fn run_processes(workers: usize, name: &str, me: &str, url: &str) -> Result<()> {
     let exe = std::env::current_exe().context("cannot find this program to start workers")?;
     let mut children = Vec::with_capacity(workers);
     for i in 0..workers {
         let child = Command::new(&exe)
-            .args(["worker", "--name", &name, "--worker-name"])
+            .args(["worker", "--name", name, "--worker-name"])
             .arg(format!("{me} #{i}"))
             .env("NAS_STORAGE", url)
             .stdin(Stdio::null())
@@ -68,14 +81,16 @@ pub fn run(experiment: &mut Experiment, url: &str) -> Result<(SearchReport, Vec<
             failed.join(", ")
         );
     }
-    let mut state = queue.read()?;
-    state.conform(experiment.space.as_ref());
+    Ok(())
+}
+
+/// The search report of the finished trials the workers recorded.
+fn report_of(experiment: &Experiment, finished: &[TrialResult], started: Instant) -> SearchReport {
     let mut progress = Progress::default();
-    for r in &state.finished {
+    for r in finished {
         progress.record(r, &experiment.objectives);
     }
-    let completed: Vec<TrialResult> = state
-        .finished
+    let completed: Vec<TrialResult> = finished
         .iter()
         .filter(|r| matches!(r.outcome, Outcome::Completed { .. }))
         .cloned()
@@ -90,7 +105,7 @@ pub fn run(experiment: &mut Experiment, url: &str) -> Result<(SearchReport, Vec<
         .budget
         .trials
         .is_some_and(|n| progress.finished < n);
-    let report = SearchReport {
+    SearchReport {
         progress,
         stop: if under_budget && experiment.config.budget.wall_seconds.is_none() {
             StopReason::Exhausted
@@ -101,6 +116,5 @@ pub fn run(experiment: &mut Experiment, url: &str) -> Result<(SearchReport, Vec<
         resumed: 0,
         wall_seconds: started.elapsed().as_secs_f64(),
         pareto_front,
-    };
-    Ok((report, state.finished))
+    }
 }

@@ -54,16 +54,14 @@ pub fn check_continuation(
 /// # Errors
 /// [`JournalError::Invalid`] naming the first differing field with both values.
 pub fn check_joining(location: &str, stored: &Value, wanted: &Value) -> Result<(), JournalError> {
-    let mut wanted = wanted.clone();
-    if let (Some(table), Some(workers)) = (wanted.as_object_mut(), stored.get("workers")) {
-        table.insert("workers".into(), workers.clone());
-    }
-    if stored.get("workers").is_none()
-        && let Some(table) = wanted.as_object_mut()
-    {
-        table.remove("workers");
-    }
-    check_continuation(location, stored, &wanted)
+    let without_workers = |config: &Value| {
+        let mut c = config.clone();
+        if let Some(table) = c.as_object_mut() {
+            table.remove("workers");
+        }
+        c
+    };
+    check_continuation(location, &without_workers(stored), &without_workers(wanted))
 }
 
 /// The first field where `stored` and `wanted` differ (fields in name order), as
