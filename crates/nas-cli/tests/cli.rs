@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 mod bad_input;
 #[path = "cli/flags.rs"]
 mod flags;
+#[path = "cli/joint.rs"]
+mod joint;
 #[path = "cli/journal.rs"]
 mod journal;
 #[path = "cli/report.rs"]

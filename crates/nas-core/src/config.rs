@@ -2,6 +2,7 @@
 //! the framework: the CLI reads it from TOML or flags, the journal stores it, and resuming
 //! checks the stored one is the same.
 
+use crate::joint::HyperParameter;
 use crate::pruner::PrunerConfig;
 use crate::registry::{
     ConfigError, EvaluatorConfig, Knob, OneShotConfig, PluginConfig, PluginKind, RegistryError,
@@ -120,6 +121,11 @@ pub struct ExperimentConfig {
     /// default, and then not written, so configs from before pruners read the same.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pruner: Option<PluginConfig<dyn PrunerConfig>>,
+    /// Fields of the evaluator's config searched next to the space's decisions
+    /// (`[[hyperparameters]]` tables); none by default, and then not written, so configs
+    /// from before joint search read and compare the same.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hyperparameters: Vec<HyperParameter>,
 }
 
 impl ExperimentConfig {
@@ -144,6 +150,7 @@ impl ExperimentConfig {
             strategy: StrategyChoice::default_for(strategy)?,
             evaluator: PluginConfig::default_for(evaluator)?,
             pruner: None,
+            hyperparameters: Vec::new(),
         })
     }
 

@@ -4,6 +4,7 @@
 use crate::config::ExperimentConfig;
 use crate::config::StrategyChoice;
 use crate::evaluator::Evaluator;
+use crate::joint::{Hyperparameters, JointEvaluator, JointSpace};
 use crate::journal::{Journal, JournalState};
 use crate::registry::{ConfigError, OneShotContext};
 use crate::rng::derive_seed;
@@ -75,9 +76,37 @@ pub fn resolve_objectives(
 
 /// A plugin's error under its kind and name: `evaluator `train`: field `epochs`: ...`. A
 /// plugin that named itself already (`ConfigError::field`) is not named twice.
-fn under(kind: &str, name: &str, e: ConfigError) -> ConfigError {
+pub(crate) fn under(kind: &str, name: &str, e: ConfigError) -> ConfigError {
     let reason = e.0.strip_prefix(&format!("{name}: ")).unwrap_or(&e.0);
     ConfigError(format!("{kind} `{name}`: {reason}"))
+}
+
+/// The search space of an experiment: the `[space]` table's, followed by the
+/// `[[hyperparameters]]` as decisions ([`JointSpace`]) when there are any. What
+/// strategies search, the journal renders and `nas show` reads trials back with.
+///
+/// # Errors
+/// The space's own error, or a malformed hyperparameter, naming its field.
+pub fn build_space(config: &ExperimentConfig) -> Result<Arc<dyn SearchSpace>, ConfigError> {
+    Ok(build_spaces(config)?.0)
+}
+
+/// The experiment's space, and the same as a joint space when it has hyperparameters.
+type Spaces = (Arc<dyn SearchSpace>, Option<Arc<JointSpace>>);
+
+/// The experiment's [`Spaces`].
+fn build_spaces(config: &ExperimentConfig) -> Result<Spaces, ConfigError> {
+    let inner = config
+        .space
+        .config
+        .build()
+        .map_err(|e| under("space", &config.space.name, e))?;
+    if config.hyperparameters.is_empty() {
+        return Ok((inner, None));
+    }
+    let hps = Hyperparameters::check(&config.hyperparameters)?;
+    let joint = Arc::new(JointSpace::new(inner, hps));
+    Ok((Arc::clone(&joint) as Arc<dyn SearchSpace>, Some(joint)))
 }
 
 impl Experiment {
@@ -87,16 +116,25 @@ impl Experiment {
     /// The first problem found, naming the part and the field.
     pub fn build(config: ExperimentConfig) -> Result<Self, ConfigError> {
         config.check()?;
-        let space = config
-            .space
-            .config
-            .build()
-            .map_err(|e| under("space", &config.space.name, e))?;
-        let evaluator = config
-            .evaluator
-            .config
-            .build(&space)
-            .map_err(|e| under("evaluator", &config.evaluator.name, e))?;
+        if let (StrategyChoice::OneShot(one_shot), false) =
+            (&config.strategy, config.hyperparameters.is_empty())
+        {
+            return Err(ConfigError(format!(
+                "field `hyperparameters`: the one-shot method `{}` trains its own supernet and derives architectures only; search hyperparameters with a black-box strategy",
+                one_shot.name
+            )));
+        }
+        let (space, joint) = build_spaces(&config)?;
+        // A joint space's evaluator is built against the inner space (evaluators downcast
+        // it and look its network up by name) and gets each trial's hyperparameters.
+        let evaluator: Arc<dyn Evaluator> = match joint {
+            Some(joint) => Arc::new(JointEvaluator::build(&config.evaluator, joint)?),
+            None => config
+                .evaluator
+                .config
+                .build(&space)
+                .map_err(|e| under("evaluator", &config.evaluator.name, e))?,
+        };
         let objectives = resolve_objectives(&config.objectives, &evaluator.metrics())?;
         let strategy_seed = derive_seed(config.seed, STRATEGY_SEED_LABEL);
         let named = |e: ConfigError| {

@@ -7,6 +7,7 @@
 //! - [`evaluator`]: [`Evaluator`](evaluator::Evaluator) with intermediate reports.
 //! - [`runner`]: the black-box search with N trials in flight, reproducible by design.
 //! - [`journal`]: every trial event, with the strategy checkpoint; resume is exact.
+//! - [`joint`]: hyperparameters searched as decisions next to a space's.
 //! - [`storage`]: where journals live, a plugin kind chosen by URL (`sqlite:runs/x.sqlite`).
 //! - [`queue`], [`worker`]: one experiment shared by worker processes on many machines.
 //! - [`registry`]: plugins registered with `inventory`, configs with `erased-serde`.
@@ -18,6 +19,7 @@ pub mod config;
 pub mod cost;
 pub mod evaluator;
 pub mod experiment;
+pub mod joint;
 pub mod journal;
 pub mod pareto;
 pub mod pruner;
@@ -41,7 +43,7 @@ pub use inventory;
 pub use config::{Budget, ExperimentConfig};
 pub use cost::Cost;
 pub use evaluator::{Control, EvalError, Evaluator, Reporter};
-pub use experiment::Experiment;
+pub use experiment::{Experiment, build_space};
 pub use registry::{ConfigError, EvaluatorConfig, SpaceConfig, StrategyConfig};
 pub use rng::Rng;
 pub use search::{Search, SearchReport};

@@ -23,6 +23,8 @@ use std::sync::Arc;
 
 #[path = "core/in_flight.rs"]
 mod in_flight;
+#[path = "core/joint.rs"]
+mod joint;
 
 // ---------------------------------------------------------------- toy plugins
 

@@ -234,11 +234,8 @@ pub(crate) fn read(experiment: &str, dir: &Path) -> Result<Read> {
     let mut state = storage::read(&url)?;
     let config = ExperimentConfig::from_json(state.config.clone())
         .with_context(|| format!("{path}: stored config"))?;
-    let space = config
-        .space
-        .config
-        .build()
-        .with_context(|| format!("{path}: space `{}`", config.space.name))?;
+    // With `[[hyperparameters]]`, the joint space: trials render with their values.
+    let space = nas_core::build_space(&config).with_context(|| path.clone())?;
     state.conform(space.as_ref());
     Ok(Read {
         url,
