@@ -17,8 +17,10 @@ tasks:
                     ARGS go to `nas search` (see `cargo xtask search --help`).
   test              run every test of the workspace (what CI runs)
   bench [NAME]      run benchmarks: `throughput` (default: search queries/s,
-                    journal on and off); `nb201 [--seeds N --trials N ...]`: every
-                    strategy under the NAS-Bench-201 protocol, with published rows;
+                    journal on and off); `report`: reading a 100,000-trial
+                    journal and writing its trade-off report (target: 5 s);
+                    `nb201 [--seeds N --trials N ...]`: every strategy under
+                    the NAS-Bench-201 protocol, with published rows;
                     `zero-cost`: each proxy's rank correlation on NAS-Bench-201;
                     `train`: training images/s of the NB201 network per CPU backend;
                     `kernels`: time of each CPU kernel at the NB201 network's shapes;
@@ -142,7 +144,9 @@ fn main() -> Result<()> {
             cargo_with(&a, &env)
         }
         Some("bench") => match rest.first().copied().unwrap_or("throughput") {
-            "throughput" => cargo(&["bench", "--package", "nas-bench", "--bench", "throughput"]),
+            name @ ("throughput" | "report") => {
+                cargo(&["bench", "--package", "nas-bench", "--bench", name])
+            }
             "storage" => storage_bench::run(&rest[1..]),
             name @ ("nb201" | "pruners") => {
                 let mut a = vec!["run", "--quiet", "--release", "--package", "nas-bench"];
@@ -160,7 +164,7 @@ fn main() -> Result<()> {
             }
             other => {
                 bail!(
-                    "unknown benchmark `{other}`; available: throughput, storage, nb201, zero-cost, train, kernels, baseline, enas, oneshot, darts, transfer, rl, pruners, pruners-train"
+                    "unknown benchmark `{other}`; available: throughput, report, storage, nb201, zero-cost, train, kernels, baseline, enas, oneshot, darts, transfer, rl, pruners, pruners-train"
                 )
             }
         },

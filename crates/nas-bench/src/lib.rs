@@ -2,10 +2,10 @@
 //! NAS-Bench-201 protocol benchmark behind `cargo xtask bench nb201` (every registered
 //! black-box strategy, three datasets, hundreds of seeds, compared with published rows).
 
+pub mod anytime;
 pub mod nb201_protocol;
 pub mod published;
 pub mod report;
-pub mod svg;
 
 use nas_core::config::StrategyChoice;
 use nas_core::registry::ConfigError;

@@ -9,7 +9,8 @@ use std::ops::Range;
 const SIZE: (u32, u32) = (640, 400);
 
 /// One named line.
-pub(crate) struct Series<'a> {
+#[derive(Debug, Clone, Copy)]
+pub struct Series<'a> {
     pub name: &'a str,
     pub points: &'a [(f64, f64)],
 }
@@ -61,8 +62,29 @@ fn axes<'a, 'b>(
     Ok(chart)
 }
 
+/// The series' names in a box at `corner`.
+fn legend<'a, 'b: 'a>(
+    chart: &mut ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    corner: SeriesLabelPosition,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .position(corner)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)
+}
+
+/// Series of at most this many points get a marker on each point.
+const SHORT_SERIES: usize = 2;
+
 /// Lines against shared axes, with a legend when there are several.
-pub(crate) fn lines(
+///
+/// # Errors
+/// What plotters reports, as text (the SVG backend writes to a string, so in practice
+/// nothing).
+pub fn lines(
     title: &str,
     x_desc: &str,
     y_desc: &str,
@@ -85,15 +107,101 @@ pub(crate) fn lines(
                 .map_err(err)?
                 .label(s.name)
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color));
+            // A curve of one or two points (a one-shot method's single derived trial)
+            // is a dot or a short stroke: mark its points so it can be seen.
+            if s.points.len() <= SHORT_SERIES {
+                chart
+                    .draw_series(s.points.iter().map(|&p| Circle::new(p, 4, color.filled())))
+                    .map_err(err)?;
+            }
         }
         if series.len() > 1 {
+            legend(&mut chart, SeriesLabelPosition::LowerRight)?;
+        }
+        root.present().map_err(err)?;
+    }
+    Ok(svg)
+}
+
+/// One named curve with a shaded band around it: points `(x, y, spread)`, the band
+/// `y - spread ..= y + spread` (a mean and its standard deviation over repeated runs).
+#[derive(Debug, Clone, Copy)]
+pub struct Band<'a> {
+    pub name: &'a str,
+    pub points: &'a [(f64, f64, f64)],
+}
+
+/// How opaque a band's shading is: light enough that overlapping bands stay readable.
+const BAND_OPACITY: f64 = 0.15;
+
+/// Curves with their bands against shared axes, with a legend when there are several.
+/// Points whose `y` is not finite are left out; a spread that is not finite counts as 0.
+/// `y_range` fixes the y axis (values outside are drawn at its edge), so the interesting
+/// end of curves that start far below it stays readable; `None` fits it to the bands.
+///
+/// # Errors
+/// What plotters reports, as text.
+pub fn bands(
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    series: &[Band<'_>],
+    y_range: Option<Range<f64>>,
+) -> Result<String, String> {
+    // Each series' drawable points, in the order of `series`.
+    let curves: Vec<Vec<(f64, f64, f64)>> = series
+        .iter()
+        .map(|b| {
+            b.points
+                .iter()
+                .filter(|p| p.0.is_finite() && p.1.is_finite())
+                .map(|&(x, y, s)| (x, y, if s.is_finite() { s.abs() } else { 0.0 }))
+                .collect()
+        })
+        .collect();
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let xs = span(curves.iter().flat_map(|c| c.iter().map(|p| p.0)));
+        let ys = y_range.filter(|r| r.start < r.end).unwrap_or_else(|| {
+            span(
+                curves
+                    .iter()
+                    .flat_map(|c| c.iter().flat_map(|p| [p.1 - p.2, p.1 + p.2])),
+            )
+        });
+        let clamp = |v: f64| v.clamp(ys.start, ys.end);
+        let mut chart = axes(&root, title, x_desc, y_desc, xs, ys.clone())?;
+        for (k, (band, points)) in series.iter().zip(&curves).enumerate() {
+            let color = Palette99::pick(k).to_rgba();
+            // The band's outline: its upper edge forward, its lower edge back.
+            let outline: Vec<(f64, f64)> = points
+                .iter()
+                .map(|p| (p.0, clamp(p.1 + p.2)))
+                .chain(points.iter().rev().map(|p| (p.0, clamp(p.1 - p.2))))
+                .collect();
+            if !outline.is_empty() {
+                chart
+                    .draw_series(std::iter::once(Polygon::new(
+                        outline,
+                        color.mix(BAND_OPACITY).filled(),
+                    )))
+                    .map_err(err)?;
+            }
             chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::LowerRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .draw()
-                .map_err(err)?;
+                .draw_series(LineSeries::new(
+                    points.iter().map(|p| (p.0, clamp(p.1))),
+                    color.stroke_width(2),
+                ))
+                .map_err(err)?
+                .label(band.name)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color));
+        }
+        // Upper left: curves of a search's best result rise from the lower left to the
+        // upper right, and the lower right is where their bands are widest.
+        if curves.len() > 1 {
+            legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         }
         root.present().map_err(err)?;
     }
@@ -159,4 +267,89 @@ pub(crate) fn scatter(
         root.present().map_err(err)?;
     }
     Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
+
+    use super::*;
+
+    /// The `points` attributes of the elements `tag` in `svg`.
+    fn shapes<'a>(svg: &'a str, tag: &str) -> Vec<&'a str> {
+        svg.split(&format!("<{tag} "))
+            .skip(1)
+            .filter_map(|p| {
+                let at = p.find("points=\"")? + 8;
+                Some(&p[at..at + p[at..].find('"')?])
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_band_is_a_shaded_polygon_under_its_line() {
+        let a = [(1.0, 90.0, 1.0), (2.0, 91.0, 0.5), (3.0, f64::NAN, 1.0)];
+        let b = [(1.0, 89.0, f64::NAN), (2.0, 92.0, 0.0)];
+        let svg = bands(
+            "t",
+            "x",
+            "y",
+            &[
+                Band {
+                    name: "a",
+                    points: &a,
+                },
+                Band {
+                    name: "b",
+                    points: &b,
+                },
+            ],
+            None,
+        )
+        .unwrap();
+        let polygons = shapes(&svg, "polygon");
+        assert_eq!(polygons.len(), 2, "{svg}");
+        // Two finite points each: an outline of four corners.
+        assert!(polygons.iter().all(|p| p.split_whitespace().count() == 4));
+        let lines: Vec<&str> = shapes(&svg, "polyline")
+            .into_iter()
+            .filter(|p| p.split_whitespace().count() == 2)
+            .collect();
+        assert!(lines.len() >= 2, "{svg}");
+        assert!(svg.contains("\na\n") && svg.contains("\nb\n"), "a legend");
+    }
+
+    #[test]
+    fn a_fixed_y_range_draws_values_outside_it_at_its_edge() {
+        let low = [(1.0, 10.0, 0.0), (2.0, 95.0, 0.0)];
+        let fixed = bands(
+            "t",
+            "x",
+            "y",
+            &[Band {
+                name: "a",
+                points: &low,
+            }],
+            Some(90.0..100.0),
+        )
+        .unwrap();
+        let fitted = bands(
+            "t",
+            "x",
+            "y",
+            &[Band {
+                name: "a",
+                points: &low,
+            }],
+            None,
+        )
+        .unwrap();
+        assert_ne!(fixed, fitted);
+        // The y axis is labelled from 90, not from 10.
+        assert!(
+            !fixed.contains("\n20.0\n") && fixed.contains("\n92.0\n"),
+            "{fixed}"
+        );
+        assert!(fitted.contains("\n20.0\n"), "{fitted}");
+    }
 }

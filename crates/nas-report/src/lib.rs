@@ -4,7 +4,9 @@
 //!
 //! - `analysis.rs`: the figures' numbers (anytime curves, Pareto fronts, validation
 //!   against test, operation frequencies), from [`Run`]s.
-//! - `chart.rs`: line and scatter charts as SVG, drawn by plotters.
+//! - `chart.rs`: line, band and scatter charts as SVG, drawn by plotters; the line and
+//!   band charts are public, so other crates' plots (the benchmarks') look the same and
+//!   need no SVG of their own.
 //! - `page.rs`: the HTML page.
 
 mod analysis;
@@ -15,6 +17,7 @@ pub use analysis::{
     DecisionFrequencies, Points, anytime_by_seconds, anytime_by_trial, generalization,
     operation_frequencies, pareto, ranked,
 };
+pub use chart::{Band, Series, bands, lines};
 pub use page::html;
 
 use nas_core::journal::JournalState;

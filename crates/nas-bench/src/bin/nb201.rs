@@ -6,10 +6,10 @@
 //! `--threads N` (all cores), `--out DIR` (`target/nas-bench/nb201`), `--strategies a,b`
 //! (every registered one; a subset for tuning one strategy without running the others).
 
+use nas_bench::anytime;
 use nas_bench::nb201_protocol::{RunRecord, parallel, pareto_fraction, run_one};
 use nas_bench::published::{self, BLACK_BOX_CIFAR10};
 use nas_bench::report::{self, Stats};
-use nas_bench::svg::{Series, line_chart};
 use nas_core::registry::{StrategyConfig, plugins};
 use nas_eval::{Dataset, Nb201Table};
 use std::fmt::Write;
@@ -199,26 +199,14 @@ fn run() -> Result<(), String> {
                 (s.clone(), report::curve_band(&mine))
             })
             .collect();
-        let series: Vec<Series<'_>> = bands
-            .iter()
-            .map(|(n, p)| Series { name: n, points: p })
-            .collect();
-        let floor = bands
-            .iter()
-            .filter_map(|(_, p)| p.get(9))
-            .map(|s| s.mean - s.std)
-            .fold(f64::INFINITY, f64::min);
-        let svg = line_chart(
+        let svg = anytime::chart(
             &format!(
                 "NAS-Bench-201 {}: test accuracy of the incumbent",
                 d.column()
             ),
-            "evaluations",
-            "200-epoch test accuracy (%)",
-            &series,
-            floor,
-            published::OPTIMUM[k] + 0.2,
-        );
+            &bands,
+            published::OPTIMUM[k],
+        )?;
         write(&format!("anytime-{}.svg", d.column()), &svg)?;
     }
     println!("{md}");

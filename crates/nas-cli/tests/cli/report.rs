@@ -195,3 +195,98 @@ fn the_report_of_a_search_with_real_training_opens_in_a_browser() {
         ],
     );
 }
+
+/// Reports made while a search runs (issue #17): each succeeds with a page of the trials
+/// so far, and the search is not disturbed, since `nas report` only reads the journal:
+/// its trials are exactly those of the same search run undisturbed to the end.
+#[test]
+fn reports_made_while_a_search_runs_leave_it_undisturbed() {
+    use std::time::{Duration, Instant};
+    const TRIALS: i64 = 150;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let trials = TRIALS.to_string();
+    let common = [
+        &[
+            "--trials",
+            &trials,
+            "--seed",
+            "7",
+            "--dir",
+            d,
+            "--no-progress",
+        ][..],
+        &TABLE,
+    ]
+    .concat();
+    // 20 ms a trial: about 3 s of search, time for several reports.
+    let mut search = Command::new(env!("CARGO_BIN_EXE_nas"))
+        .args(
+            [
+                &[
+                    "search",
+                    "--name",
+                    "live",
+                    "--set",
+                    "evaluator.wall_delay_ms=20",
+                ][..],
+                &common,
+            ]
+            .concat(),
+        )
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let journal = dir.path().join("live.sqlite");
+    let started = Instant::now();
+    while super::finished_count(&journal) < 5 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the search never got going"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // How many trials the journal held after each report made during the search.
+    let mut during = Vec::new();
+    while search.try_wait().unwrap().is_none() {
+        let page = dir.path().join(format!("live-{}.html", during.len()));
+        let o = nas(&[
+            "report",
+            "live",
+            "--dir",
+            d,
+            "--out",
+            page.to_str().unwrap(),
+        ]);
+        assert!(
+            o.status.success(),
+            "a report during the search: {}",
+            text(&o).1
+        );
+        let html = std::fs::read_to_string(&page).unwrap();
+        assert!(html.starts_with("<!DOCTYPE html>"), "{page:?}");
+        assert!(
+            html.contains("<figure id=\"anytime-trials-0\">"),
+            "{page:?}"
+        );
+        during.push(super::finished_count(&journal));
+    }
+    let search = search.wait_with_output().unwrap();
+    assert!(search.status.success(), "{}", text(&search).1);
+    let mid_search = during.iter().filter(|&&n| n < TRIALS).count();
+    assert!(
+        mid_search >= 2,
+        "reports made while trials were still coming: {during:?}"
+    );
+
+    let reference = nas(&[&["search", "--name", "reference"][..], &common].concat());
+    assert!(reference.status.success(), "{}", text(&reference).1);
+    let live = super::shown(d, "live");
+    assert_eq!(live.len(), TRIALS as usize);
+    assert_eq!(
+        live,
+        super::shown(d, "reference"),
+        "the same trials as a search nobody read"
+    );
+}
