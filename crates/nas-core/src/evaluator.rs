@@ -62,3 +62,18 @@ pub trait Evaluator: Send + Sync + fmt::Debug {
 /// The metric every evaluator with a notion of training time reports, in seconds of
 /// (real or simulated) training; a search budget can be stated in it.
 pub const SIMULATED_SECONDS: &str = "simulated_seconds";
+
+/// The metric of the compute a trial's training spent, in teraFLOPs: the report's
+/// anytime curve by training FLOPs reads it.
+pub const TRAIN_TFLOPS: &str = "train_tflops";
+
+/// What [`TRAIN_TFLOPS`] means, for an evaluator's `MetricSpec`.
+pub const TRAIN_TFLOPS_MEANS: &str =
+    "training compute, teraFLOPs: 3 x forward FLOPs x images x epochs";
+
+/// Training compute in teraFLOPs by the usual estimate: the backward pass costs two
+/// forward passes, so a step costs three times the forward FLOPs (`flops_m`, millions
+/// per image) of each of the `images` an epoch sees, for `epochs` epochs.
+pub fn training_tflops(flops_m: f64, images: f64, epochs: u32) -> f64 {
+    3.0 * flops_m * 1e6 * images * f64::from(epochs) / 1e12
+}

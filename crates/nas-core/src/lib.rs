@@ -11,12 +11,15 @@
 //! - [`storage`]: where journals live, a plugin kind chosen by URL (`sqlite:runs/x.sqlite`).
 //! - [`queue`], [`worker`]: one experiment shared by worker processes on many machines.
 //! - [`registry`]: plugins registered with `inventory`, configs with `erased-serde`.
+//! - [`drawing`]: architectures as graphs (the report's drawings, Graphviz DOT).
+//! - [`transfer`]: tabular benchmarks that score an architecture on other datasets.
 //! - [`pareto`]: non-dominated sorting, crowding, hypervolume.
 //! - [`seen`]: the record of proposed functions every strategy keeps.
 //! - [`testkit`]: the conformance tests a strategy crate runs in one line.
 
 pub mod config;
 pub mod cost;
+pub mod drawing;
 pub mod evaluator;
 pub mod experiment;
 pub mod joint;
@@ -35,6 +38,7 @@ pub mod storage;
 pub mod strategy;
 pub mod testkit;
 pub mod text;
+pub mod transfer;
 pub mod trial;
 pub mod worker;
 

@@ -529,6 +529,14 @@ pub trait SearchSpace: Any + Send + Sync + fmt::Debug {
     fn distinct_functions(&self) -> Option<u128> {
         self.size()
     }
+
+    /// The architecture `g` as graphs to look at: a cell as a DAG with an operation on
+    /// each edge, a chain network as its layers. The report draws them and `nas export`
+    /// writes them as Graphviz DOT. The default, for a space that does not say, is none.
+    fn draw(&self, g: &Genotype) -> Vec<crate::drawing::ArchGraph> {
+        let _ = g;
+        Vec::new()
+    }
 }
 
 impl dyn SearchSpace {

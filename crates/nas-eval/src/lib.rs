@@ -5,6 +5,7 @@
 //! network with nas-nn.
 
 pub mod nb201_table;
+mod nb201_transfer;
 #[cfg(feature = "train")]
 pub mod train;
 #[cfg(feature = "train")]

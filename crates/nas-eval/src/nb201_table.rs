@@ -11,7 +11,7 @@
 //! budget at 12 epochs about 100 evaluations, as in the paper.
 
 use flate2::read::GzDecoder;
-use nas_core::evaluator::SIMULATED_SECONDS;
+use nas_core::evaluator::{SIMULATED_SECONDS, TRAIN_TFLOPS, TRAIN_TFLOPS_MEANS, training_tflops};
 use nas_core::registry::{ConfigError, EvaluatorConfig};
 use nas_core::{
     Control, EvalError, Evaluator, Genotype, Goal, MetricRole, MetricSpec, Metrics, Reporter,
@@ -48,7 +48,7 @@ impl Dataset {
         }
     }
 
-    fn training_images(self) -> f64 {
+    pub(crate) fn training_images(self) -> f64 {
         match self {
             Dataset::Cifar10 | Dataset::Cifar100 => 50_000.0,
             Dataset::Imagenet16 => 151_700.0,
@@ -452,6 +452,7 @@ impl Evaluator for Nb201TableEvaluator {
                 "modelled training seconds (see nb201_table docs)",
             ),
             spec("epochs", Minimize, Cost, "training epochs looked up"),
+            spec(TRAIN_TFLOPS, Minimize, Cost, TRAIN_TFLOPS_MEANS),
         ]
     }
 
@@ -483,7 +484,7 @@ impl Evaluator for Nb201TableEvaluator {
             } else {
                 (e.valid_acc, e.test_acc)
             };
-            let mut m = Metrics::with_capacity(7);
+            let mut m = Metrics::with_capacity(8);
             m.0.push(("valid_acc".into(), valid));
             m.0.push(("test_acc".into(), test));
             m.0.push(("final_test_acc".into(), e.test_acc));
@@ -494,6 +495,10 @@ impl Evaluator for Nb201TableEvaluator {
                 e.simulated_seconds(self.dataset, epochs),
             ));
             m.0.push(("epochs".into(), epochs as f64));
+            m.0.push((
+                TRAIN_TFLOPS.into(),
+                training_tflops(e.flops_m, self.dataset.training_images(), epochs),
+            ));
             m
         };
         if epochs == 200 {

@@ -1,7 +1,7 @@
 //! The numbers behind each figure, from a [`Run`]'s journal alone.
 
 use crate::Run;
-use nas_core::evaluator::SIMULATED_SECONDS;
+use nas_core::evaluator::{SIMULATED_SECONDS, TRAIN_TFLOPS};
 use nas_core::{DecisionKind, Goal, Objective, TrialResult, Value};
 
 /// `objective`'s value in `result` as reported (not turned to larger-is-better), for a
@@ -63,19 +63,32 @@ pub fn anytime_by_trial(run: &Run) -> Vec<(f64, f64)> {
     anytime(run, |i, _| (i + 1) as f64)
 }
 
-/// The best value so far against the simulated (or measured) training seconds spent,
-/// pruned trials' included; empty when the evaluator reports none.
-pub fn anytime_by_seconds(run: &Run) -> Vec<(f64, f64)> {
+/// The best value so far against the sum of a cost metric over the finished trials,
+/// pruned trials' included; empty when no trial reports it.
+fn anytime_by_spent(run: &Run, cost: &str) -> Vec<(f64, f64)> {
     let mut spent = 0.0;
     let mut any = false;
     let points = anytime(run, |_, r| {
-        if let Some(s) = metric(r, SIMULATED_SECONDS) {
+        if let Some(s) = metric(r, cost) {
             spent += s;
             any = true;
         }
         spent
     });
     if any { points } else { Vec::new() }
+}
+
+/// The best value so far against the simulated (or, for real training, measured
+/// wall-clock) training seconds spent, pruned trials' included; empty when the evaluator
+/// reports none.
+pub fn anytime_by_seconds(run: &Run) -> Vec<(f64, f64)> {
+    anytime_by_spent(run, SIMULATED_SECONDS)
+}
+
+/// The best value so far against the training compute spent (teraFLOPs, the
+/// evaluator's estimate); empty when the evaluator reports none.
+pub fn anytime_by_flops(run: &Run) -> Vec<(f64, f64)> {
+    anytime_by_spent(run, TRAIN_TFLOPS)
 }
 
 /// The primary objective against `test_metric` for the `top` best trials that report

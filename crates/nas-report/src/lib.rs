@@ -7,18 +7,30 @@
 //! - `chart.rs`: line, band and scatter charts as SVG, drawn by plotters; the line and
 //!   band charts are public, so other crates' plots (the benchmarks') look the same and
 //!   need no SVG of their own.
+//! - `graph.rs`: an architecture's graphs (cells, layer chains) as SVG.
+//! - `transfer.rs`: the best trials on the other datasets of the space's tabular
+//!   benchmark.
+//! - `phase.rs`: a one-shot method's search phase (its cost, its architecture weights
+//!   over the epochs) from its checkpoint.
+//! - `published.rs`: published search costs and results to place runs beside.
 //! - `page.rs`: the HTML page.
 
 mod analysis;
 mod chart;
+mod graph;
 mod page;
+mod phase;
+mod published;
+mod transfer;
 
 pub use analysis::{
-    DecisionFrequencies, Points, anytime_by_seconds, anytime_by_trial, generalization,
-    operation_frequencies, pareto, ranked,
+    DecisionFrequencies, Points, anytime_by_flops, anytime_by_seconds, anytime_by_trial,
+    generalization, operation_frequencies, pareto, ranked,
 };
 pub use chart::{Band, Series, bands, lines};
 pub use page::html;
+pub use phase::{Phase, Weights, phase};
+pub use transfer::{Transfer, transfer};
 
 use nas_core::journal::JournalState;
 use nas_core::{Objective, SearchSpace};

@@ -2,8 +2,8 @@
 //! figure is inline SVG in a `<figure>` with an id, so that tests (and people) find it.
 
 use crate::analysis::{
-    Points, anytime_by_seconds, anytime_by_trial, generalization, operation_frequencies, pareto,
-    ranked, value,
+    Points, anytime_by_flops, anytime_by_seconds, anytime_by_trial, generalization,
+    operation_frequencies, pareto, ranked, value,
 };
 use crate::chart::{self, Series};
 use crate::{ReportError, Run};
@@ -25,7 +25,8 @@ const COSTS: [(&str, &str); 3] = [
 ];
 
 const STYLE: &str = "body{font-family:sans-serif;max-width:1340px;margin:2em auto;color:#222}\
-figure{display:inline-block;margin:0 1em 1em 0;vertical-align:top}\
+figure{display:inline-block;margin:0 1em 1em 0;vertical-align:top;max-width:100%}\
+figure svg{max-width:100%;height:auto}\
 figcaption{max-width:640px;font-size:90%;color:#444}\
 table{border-collapse:collapse;margin:0.5em 0 1.5em}\
 td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}\
@@ -106,6 +107,7 @@ pub fn html(runs: &[Run], top: usize) -> Result<String, ReportError> {
     for (i, run) in runs.iter().enumerate() {
         section(&mut out, run, i, top)?;
     }
+    cost_and_result(&mut out, runs);
     out += "</body></html>\n";
     Ok(out)
 }
@@ -156,6 +158,21 @@ fn comparison(out: &mut String, runs: &[Run]) -> Result<(), ReportError> {
             "Search cost against result: the same curves against the training time spent.",
         )?;
     }
+    let by_flops: Vec<Points> = runs.iter().map(anytime_by_flops).collect();
+    if by_flops.iter().any(|p| !p.is_empty()) {
+        let series = named(runs, &by_flops);
+        figure(
+            out,
+            "compare-anytime-flops",
+            chart::lines(
+                "Best so far, by training compute",
+                "training teraFLOPs spent",
+                &objective.metric,
+                &series,
+            ),
+            "The same curves against the training compute spent.",
+        )?;
+    }
     out.push_str(
         "<table><tr><th>experiment</th><th>strategy</th><th>trials</th>\
          <th>training s</th><th>best</th><th>its test</th><th>its params (M)</th></tr>\n",
@@ -182,6 +199,62 @@ fn comparison(out: &mut String, runs: &[Run]) -> Result<(), ReportError> {
     }
     out.push_str("</table></section>\n");
     Ok(())
+}
+
+/// The held-out accuracy a run's best trial reports: the 200-epoch test accuracy where a
+/// tabular evaluator reports it beside the searched fidelity's, else `test_acc`.
+fn best_test(run: &Run) -> Option<f64> {
+    let best = ranked(run).into_iter().next()?;
+    let m = best.outcome.metrics()?;
+    m.get("final_test_acc").or_else(|| m.get(TEST_METRIC))
+}
+
+/// Each run beside the published searches: search cost in days of training against the
+/// test accuracy found.
+fn cost_and_result(out: &mut String, runs: &[Run]) {
+    out.push_str(
+        "<section id=\"published\"><h2>Search cost and result, beside published searches</h2>\n\
+         <p>Cost is the training time the journal's trials report, in days (simulated GPU \
+         time for a tabular benchmark, measured CPU time for real training; a one-shot \
+         method's search phase is added in wall time, on this machine). Published results \
+         are CIFAR-10 test accuracy; a DARTS-space figure is after the paper's full \
+         retraining, an NB201 one is the table's 200-epoch accuracy, mean over 500 runs.</p>\n\
+         <table id=\"cost-result\"><tr><th>search</th><th>space</th><th>cost (days)</th>\
+         <th>test accuracy (%)</th><th>source</th></tr>\n",
+    );
+    for run in runs {
+        let trials = anytime_by_seconds(run).last().map(|p| p.0);
+        let phase = crate::phase::phase(run).and_then(|p| p.wall_seconds);
+        let days = match (trials, phase) {
+            (None, None) => None,
+            (t, p) => Some((t.unwrap_or(0.0) + p.unwrap_or(0.0)) / 86_400.0),
+        };
+        let _ = writeln!(
+            out,
+            "<tr><td><b>{}</b> ({})</td><td>{}</td><td>{}</td><td>{}</td><td>this journal</td></tr>",
+            escape(&run.name),
+            escape(&config_text(run, "strategy")),
+            escape(&config_text(run, "space")),
+            days.map_or("-".into(), |d| format!("{d:.3}")),
+            best_test(run).map_or("-".into(), |v| format!("{v:.2}")),
+        );
+    }
+    for p in crate::published::PUBLISHED {
+        let result = p.cifar10_test.map_or("-".into(), |(mean, sd)| match sd {
+            Some(sd) => format!("{mean:.2} &plusmn; {sd:.2}"),
+            None => format!("{mean:.2}"),
+        });
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{result}</td><td>{}{}</td></tr>",
+            escape(p.method),
+            p.space,
+            p.gpu_days.map_or("-".into(), |d| format!("{d:.3}")),
+            p.source,
+            if p.from_copy { " (copy)" } else { "" },
+        );
+    }
+    out.push_str("</table></section>\n");
 }
 
 /// One experiment's figures and tables.
@@ -240,12 +313,34 @@ fn section(out: &mut String, run: &Run, i: usize, top: usize) -> Result<(), Repo
                 }],
             ),
             "Search cost against result: the best value against the training time spent \
-             (pruned trials' partial training included).",
+             (pruned trials' partial training included). For a tabular benchmark it is \
+             the benchmark's modelled GPU time; for real training, the measured wall-clock \
+             seconds of each trial's training.",
+        )?;
+    }
+    let by_flops = anytime_by_flops(run);
+    if !by_flops.is_empty() {
+        figure(
+            out,
+            &format!("anytime-flops-{i}"),
+            chart::lines(
+                "Best so far, by training compute",
+                "training teraFLOPs spent",
+                &objective.metric,
+                &[Series {
+                    name: &run.name,
+                    points: &by_flops,
+                }],
+            ),
+            "The same against the compute the trials' training spent (3 x forward FLOPs x \
+             images x epochs): a cost that does not depend on the machine.",
         )?;
     }
     pareto_figures(out, run, i)?;
     generalization_figure(out, run, i, top)?;
-    best_architecture(out, run);
+    transfer_figure(out, run, i, top)?;
+    phase_figure(out, run, i)?;
+    best_architecture(out, run, i)?;
     frequencies(out, run, top);
     out.push_str("</section>\n");
     Ok(())
@@ -349,12 +444,170 @@ fn generalization_figure(
     Ok(())
 }
 
-/// The best trial: its architecture in the space's words and every metric it reported
-/// (params, FLOPs, latency where the evaluator measures them).
-fn best_architecture(out: &mut String, run: &Run) {
+/// The top trials on every dataset of the space's tabular benchmark: their percentiles
+/// by rank, the best trial against the table's best, and the rank correlations.
+fn transfer_figure(out: &mut String, run: &Run, i: usize, top: usize) -> Result<(), ReportError> {
+    let t = match crate::transfer::transfer(run, top) {
+        Ok(Some(t)) => t,
+        Ok(None) => return Ok(()),
+        Err(reason) => {
+            return Err(ReportError::Draw {
+                figure: format!("transfer-{i}"),
+                reason,
+            });
+        }
+    };
+    let points: Vec<Points> = t
+        .percentiles
+        .iter()
+        .map(|p| {
+            p.iter()
+                .enumerate()
+                .map(|(k, &v)| ((k + 1) as f64, v))
+                .collect()
+        })
+        .collect();
+    let series: Vec<Series> = t
+        .datasets
+        .iter()
+        .zip(&points)
+        .map(|(name, points)| Series { name, points })
+        .collect();
+    let searched = t
+        .searched
+        .as_ref()
+        .map_or("its evaluator names none of them".to_string(), |d| {
+            format!("it searched on {d}")
+        });
+    figure(
+        out,
+        &format!("transfer-{i}"),
+        chart::lines(
+            &format!("Transfer of the best {}", t.trials.len()),
+            "rank in the search",
+            "percentile in the table",
+            &series,
+        ),
+        &format!(
+            "Transfer: each of the {} best trials (by {}) looked up on every dataset of the \
+             space's tabular benchmark, as the share of the table's architectures it beats \
+             there ({searched}). Curves that stay together mean the ranking carries over.",
+            t.trials.len(),
+            run.objectives[0].metric
+        ),
+    )?;
+    let _ = write!(
+        out,
+        "<table id=\"transfer-table-{i}\"><tr><th>dataset</th><th>best trial's test</th>\
+         <th>its percentile</th><th>table's best</th><th>mean percentile, top {}</th>",
+        t.trials.len()
+    );
+    for d in &t.datasets {
+        let _ = write!(out, "<th>Spearman with {}</th>", escape(d));
+    }
+    out.push_str("</tr>\n");
+    for (d, name) in t.datasets.iter().enumerate() {
+        let mean = t.percentiles[d].iter().sum::<f64>() / t.percentiles[d].len() as f64;
+        let _ = write!(
+            out,
+            "<tr><th>{}</th><td>{:.2}</td><td>{:.1}</td><td>{:.2}</td><td>{mean:.1}</td>",
+            escape(name),
+            t.accuracies[d][0],
+            t.percentiles[d][0],
+            t.table_best[d],
+        );
+        for r in &t.correlations[d] {
+            let _ = write!(
+                out,
+                "<td>{}</td>",
+                r.map_or("-".into(), |r| format!("{r:.2}"))
+            );
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</table>\n");
+    Ok(())
+}
+
+/// A one-shot method's architecture weights over its search phase: each candidate's
+/// probability averaged over the choices, by epoch, and the last epoch's per choice.
+fn phase_figure(out: &mut String, run: &Run, i: usize) -> Result<(), ReportError> {
+    let Some(phase) = crate::phase::phase(run) else {
+        return Ok(());
+    };
+    if let Some(seconds) = phase.wall_seconds {
+        let _ = writeln!(
+            out,
+            "<p>Search phase (supernet training): {seconds:.1} s of wall time, before the \
+             {} trial(s) below.</p>",
+            run.state.finished.len()
+        );
+    }
+    let Some(w) = phase.weights else {
+        return Ok(());
+    };
+    let means = w.mean_by_candidate();
+    let series: Vec<Series> = w
+        .candidates
+        .iter()
+        .zip(&means)
+        .map(|(name, points)| Series { name, points })
+        .collect();
+    figure(
+        out,
+        &format!("phase-weights-{i}"),
+        chart::lines(
+            "Architecture weights over the search",
+            "epoch",
+            "mean probability",
+            &series,
+        ),
+        &format!(
+            "Each candidate operation's probability under the architecture weights, averaged \
+             over the {} choices, after each epoch of the search phase: the operation whose \
+             curve rises is the one the derived architecture takes (a rise of skip_connect \
+             is the known collapse of DARTS).",
+            w.rows
+        ),
+    )?;
+    if let Some((epoch, last)) = w.epochs.last() {
+        let _ = write!(
+            out,
+            "<table id=\"phase-last-{i}\"><tr><th>choice (epoch {epoch})</th>"
+        );
+        for c in &w.candidates {
+            let _ = write!(out, "<th>{}</th>", escape(c));
+        }
+        out.push_str("</tr>\n");
+        for (row, p) in last.chunks(w.candidates.len().max(1)).enumerate() {
+            // A space whose decisions are the weights' rows (NB201's edges) names them.
+            let decisions = run.space.decisions();
+            let name = match decisions.get(row) {
+                Some(d) if decisions.len() == w.rows => d.name.clone(),
+                _ => format!("choice {row}"),
+            };
+            let _ = write!(out, "<tr><th>{}</th>", escape(&name));
+            for v in p {
+                let _ = write!(
+                    out,
+                    "<td style=\"background:rgba(220,50,32,{:.2})\">{:.2}</td>",
+                    v * 0.8,
+                    v
+                );
+            }
+            out.push_str("</tr>\n");
+        }
+        out.push_str("</table>\n");
+    }
+    Ok(())
+}
+
+/// The best trial: its architecture in the space's words and drawn as graphs, and every
+/// metric it reported (params, FLOPs, latency where the evaluator measures them).
+fn best_architecture(out: &mut String, run: &Run, i: usize) -> Result<(), ReportError> {
     let Some(best) = ranked(run).into_iter().next() else {
         out.push_str("<p>No trial completed.</p>\n");
-        return;
+        return Ok(());
     };
     let _ = write!(
         out,
@@ -375,6 +628,29 @@ fn best_architecture(out: &mut String, run: &Run) {
         let _ = write!(out, "<td>{v:.4}</td>");
     }
     out.push_str("</tr></table>\n");
+    let graphs = run.space.draw(&best.trial.genotype);
+    for (k, graph) in graphs.iter().enumerate() {
+        figure(
+            out,
+            &format!("architecture-{i}-{k}"),
+            crate::graph::svg(graph),
+            &format!(
+                "The best trial's {}: {} nodes, {} edges, each labelled with its operation.",
+                graph.title,
+                graph.nodes.len(),
+                graph.edges.len()
+            ),
+        )?;
+    }
+    if !graphs.is_empty() {
+        let _ = writeln!(
+            out,
+            "<details><summary>Graphviz DOT (<code>nas export</code> writes it too)</summary>\
+             <pre>{}</pre></details>",
+            escape(&nas_core::drawing::to_dot(&run.name, &graphs))
+        );
+    }
+    Ok(())
 }
 
 /// Each categorical decision's choices among the best trials against the whole run.

@@ -101,6 +101,101 @@ fn every_figure_of_a_two_objective_search_is_drawn_from_its_journal() {
     let favoured = &favoured[..favoured.find("</table>").unwrap()];
     // A header row, then a row an edge.
     assert_eq!(favoured.matches("<tr><th>").count(), 1 + 6);
+    // The compute curve; the best cell drawn, an arrow an edge that is not `none`.
+    assert!(!lines(figure(&page, "anytime-flops-0")).is_empty());
+    let best = nas_report::ranked(&r)[0];
+    let edges = r.space.draw(&best.trial.genotype)[0].edges.len();
+    assert_eq!(lines(figure(&page, "architecture-0-0")).len(), edges);
+    assert!(page.contains("<summary>Graphviz DOT"));
+    // Transfer: a curve a dataset of the table, beside the mesh.
+    assert!(lines(figure(&page, "transfer-0")).len() >= 3);
+    let table = &page[page.find("<table id=\"transfer-table-0\">").unwrap()..];
+    for dataset in ["cifar10", "cifar100", "imagenet16"] {
+        assert!(
+            table.contains(&format!("<tr><th>{dataset}</th>")),
+            "{dataset}"
+        );
+    }
+    // This run beside the published searches.
+    let costs = &page[page.find("<table id=\"cost-result\">").unwrap()..];
+    assert!(costs.contains("<b>two</b> (nsga2)") && costs.contains("AmoebaNet-A"));
+}
+
+#[test]
+fn transfer_looks_the_best_trials_up_on_every_dataset_of_the_table() {
+    let r = run("transfer", "regularized-evolution", &[], 60);
+    let t = nas_report::transfer(&r, 5).unwrap().unwrap();
+    assert_eq!(t.datasets, ["cifar10", "cifar100", "imagenet16"]);
+    assert_eq!(t.searched.as_deref(), Some("cifar10"));
+    assert_eq!(t.trials.len(), 5);
+    let table = nas_eval::nb201_table::Nb201Table::embedded().unwrap();
+    let ranked = nas_report::ranked(&r);
+    for (k, id) in t.trials.iter().enumerate() {
+        assert_eq!(*id, ranked[k].trial.id);
+        let row = table.lookup(&ranked[k].trial.genotype).unwrap();
+        for (d, dataset) in nas_eval::nb201_table::Dataset::ALL.iter().enumerate() {
+            assert_eq!(t.accuracies[d][k], row.entry(*dataset).test_acc);
+            assert!((0.0..=100.0).contains(&t.percentiles[d][k]));
+        }
+    }
+    // The table's optimum, as REFERENCE-NUMBERS.md gives it.
+    assert!(
+        (t.table_best[0] - 94.37).abs() < 0.01,
+        "{}",
+        t.table_best[0]
+    );
+    // A dataset's order agrees with itself.
+    assert_eq!(t.correlations[1][1], Some(1.0));
+}
+
+#[test]
+fn a_one_shot_phase_in_the_checkpoint_is_plotted_and_follows_it() {
+    let mut r = run("phase", "random", &[], 5);
+    let ops = [
+        "none",
+        "skip_connect",
+        "nor_conv_1x1",
+        "nor_conv_3x3",
+        "avg_pool_3x3",
+    ];
+    let probabilities = |skip: f32| {
+        let other = (1.0 - skip) / 4.0;
+        let row = [other, skip, other, other, other];
+        row.repeat(6)
+    };
+    let checkpoint = |last: f32| {
+        serde_json::json!({ "phase": {
+            "shape": [6, 5],
+            "candidates": ops,
+            "trajectory": [
+                { "epoch": 1, "probabilities": probabilities(0.2) },
+                { "epoch": 2, "probabilities": probabilities(last) },
+            ],
+            "cost": { "wall_seconds": 12.5 },
+        }, "proposed": true })
+    };
+    r.state.checkpoint = Some(checkpoint(0.6));
+    let page = html(std::slice::from_ref(&r), 10).unwrap();
+    // Five candidates' curves (and their legend marks) beside the mesh.
+    assert!(lines(figure(&page, "phase-weights-0")).len() >= 5);
+    assert!(page.contains("12.5 s of wall time"));
+    assert!(page.contains("<table id=\"phase-last-0\">"));
+    let phase = nas_report::phase(&r).unwrap();
+    let means = phase.weights.unwrap().mean_by_candidate();
+    assert!((means[1][1].1 - 0.6).abs() < 1e-6, "{means:?}");
+    // Another trajectory, another figure; no phase, no figure.
+    r.state.checkpoint = Some(checkpoint(0.9));
+    let other = html(std::slice::from_ref(&r), 10).unwrap();
+    assert_ne!(
+        figure(&page, "phase-weights-0"),
+        figure(&other, "phase-weights-0")
+    );
+    r.state.checkpoint = None;
+    assert!(
+        !html(std::slice::from_ref(&r), 10)
+            .unwrap()
+            .contains("phase-weights-0")
+    );
 }
 
 #[test]
@@ -124,6 +219,10 @@ fn a_changed_journal_changes_the_figures() {
     );
     assert!(after.contains("<h3>Best trial: #0</h3>"));
     assert!(!before.contains("<h3>Best trial: #0</h3>"));
+    // The drawing and the transfer are of the new best.
+    for id in ["architecture-0-0", "transfer-0", "anytime-flops-0"] {
+        assert_ne!(figure(&before, id), figure(&after, id), "{id}");
+    }
     // Fewer trials, fewer dots.
     let mut fewer = r.clone();
     fewer.state.finished.truncate(20);

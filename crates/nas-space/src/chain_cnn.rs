@@ -24,6 +24,7 @@
 //! `<j,k,...` when the layer chose inputs (in increasing order):
 //! `f16k3s1|f32k5s2|f32k3s1<0,1`.
 
+use nas_core::drawing::ArchGraph;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -60,6 +61,31 @@ impl ChainArch {
             _ if i == 0 => vec![Source::Image],
             _ => vec![Source::Layer(i - 1)],
         }
+    }
+
+    /// The layers as a graph: the image, each layer (`16 x 3x3 /1`: filters, kernel,
+    /// stride), the classifier; an edge per input a layer reads. Dead layers say so.
+    pub fn graph(&self) -> ArchGraph {
+        let live = self.live();
+        let n = self.layers.len();
+        let mut labels = vec!["image".to_string()];
+        labels.extend(self.layers.iter().zip(&live).map(|(l, &alive)| {
+            let dead = if alive { "" } else { " (dead)" };
+            format!("{} x {k}x{k} /{}{dead}", l.filters, l.stride, k = l.kernel)
+        }));
+        labels.push("classifier".to_string());
+        let mut g = ArchGraph::new("layers", labels);
+        for i in 0..n {
+            for s in self.sources(i) {
+                let from = match s {
+                    Source::Image => 0,
+                    Source::Layer(j) => j + 1,
+                };
+                g.edge(from, i + 1, "");
+            }
+        }
+        g.edge(n, n + 1, "pool, linear");
+        g
     }
 
     /// For each layer, whether some path leads from it to the last layer.

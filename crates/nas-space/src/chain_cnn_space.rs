@@ -251,6 +251,12 @@ impl SearchSpace for ChainCnnSpace {
         }
     }
 
+    fn draw(&self, g: &Genotype) -> Vec<nas_core::drawing::ArchGraph> {
+        self.decode(g)
+            .map(|arch| vec![arch.graph()])
+            .unwrap_or_default()
+    }
+
     fn parse(&self, s: &str) -> Result<Genotype, SpaceError> {
         let err = |reason: String| SpaceError::Parse {
             input: s.to_string(),

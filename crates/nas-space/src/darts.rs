@@ -12,6 +12,7 @@
 //! where each node's two edges are consecutive `(op, input node)` pairs.
 
 use nas_core::SpaceError;
+use nas_core::drawing::ArchGraph;
 use std::fmt;
 
 /// The candidate ops of the search (`PRIMITIVES` in the original code), in its order: the
@@ -93,6 +94,23 @@ impl DartsCell {
             pair.sort();
         }
         DartsCell { edges }
+    }
+
+    /// The cell as the paper draws it: the two inputs `c_{k-2}` and `c_{k-1}`, the four
+    /// intermediate nodes with their two operations each, and their concatenation into
+    /// the output `c_{k}`.
+    pub fn graph(&self, title: &str) -> ArchGraph {
+        let mut labels = vec!["c_{k-2}".to_string(), "c_{k-1}".to_string()];
+        labels.extend((0..STEPS).map(|k| k.to_string()));
+        labels.push("c_{k}".to_string());
+        let mut g = ArchGraph::new(title, labels);
+        for (e, edge) in self.edges.iter().enumerate() {
+            g.edge(edge.input, 2 + e / 2, edge.op.name());
+        }
+        for node in 2..2 + STEPS {
+            g.edge(node, 2 + STEPS, "");
+        }
+        g
     }
 
     fn render(&self) -> String {

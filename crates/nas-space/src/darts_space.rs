@@ -7,6 +7,7 @@
 //! read in may repeat one (published cells such as AmoebaNet's do).
 
 use crate::darts::{CELL_EDGES, CellEdge, DartsArch, DartsCell, Op, PRIMITIVES};
+use nas_core::drawing::ArchGraph;
 use nas_core::registry::{ConfigError, SpaceConfig};
 use nas_core::space::StableHasher;
 use nas_core::{Decision, Fingerprint, Genotype, Rng, SearchSpace, SpaceError, Value};
@@ -135,6 +136,17 @@ impl SearchSpace for DartsSpace {
         match self.arch(g) {
             Ok(arch) => arch.to_string(),
             Err(e) => format!("<not a darts genotype: {e}>"),
+        }
+    }
+
+    /// The normal and the reduction cell.
+    fn draw(&self, g: &Genotype) -> Vec<ArchGraph> {
+        match self.arch(g) {
+            Ok(arch) => vec![
+                arch.normal.graph("normal cell"),
+                arch.reduce.graph("reduction cell"),
+            ],
+            Err(_) => Vec::new(),
         }
     }
 

@@ -9,6 +9,7 @@
 //! Widths joined by `-`, the activation, the dropout rate, separated by `:`:
 //! `64-32:relu:0.1`.
 
+use nas_core::drawing::ArchGraph;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -60,6 +61,27 @@ pub struct MlpArch {
     pub activation: Activation,
     /// Probability of zeroing a hidden unit during training, in `[0, 1)`.
     pub dropout: f64,
+}
+
+impl MlpArch {
+    /// The layers as a graph: the input, each hidden layer's width, the classes; each
+    /// edge a linear map with the activation (and dropout) after it.
+    pub fn graph(&self) -> ArchGraph {
+        let mut labels = vec!["input".to_string()];
+        labels.extend(self.widths.iter().map(|w| format!("{w} units")));
+        labels.push("classes".to_string());
+        let mut g = ArchGraph::new("layers", labels);
+        let hidden = if self.dropout > 0.0 {
+            format!("linear, {}, dropout {}", self.activation, self.dropout)
+        } else {
+            format!("linear, {}", self.activation)
+        };
+        for i in 0..self.widths.len() {
+            g.edge(i, i + 1, &hidden);
+        }
+        g.edge(self.widths.len(), self.widths.len() + 1, "linear");
+        g
+    }
 }
 
 impl fmt::Display for MlpArch {

@@ -5,6 +5,7 @@
 //! order (1<-0, 2<-0, 2<-1, 3<-0, 3<-1, 3<-2), and an op's index is its digit in the
 //! benchmark table's `ops` column, so a genotype reads as the table's 6-digit code.
 
+use nas_core::drawing::ArchGraph;
 use nas_core::registry::{ConfigError, SpaceConfig};
 use nas_core::space::StableHasher;
 use nas_core::{Decision, Fingerprint, Genotype, Rng, SearchSpace, SpaceError};
@@ -264,6 +265,22 @@ impl SearchSpace for Nb201Space {
             name(4),
             name(5)
         )
+    }
+
+    /// The cell's four nodes and an edge per operation that is not `none` (the absent
+    /// edges are left out, as in the paper's figures).
+    fn draw(&self, g: &Genotype) -> Vec<ArchGraph> {
+        let Ok(ops) = self.ops(g) else {
+            return Vec::new();
+        };
+        let labels = ["input", "node 1", "node 2", "output"].map(str::to_string);
+        let mut cell = ArchGraph::new("cell", labels);
+        for (&(from, to), &op) in EDGES.iter().zip(&ops) {
+            if op != NONE {
+                cell.edge(from, to, OPS[op as usize]);
+            }
+        }
+        vec![cell]
     }
 
     /// Reads the official string; a 6-digit op code (`333132`) is accepted too.

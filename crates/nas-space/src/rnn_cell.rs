@@ -18,6 +18,7 @@
 //! The nodes `1..=N` in order, each `activation<input`, joined by `|`:
 //! `tanh<0|relu<1|relu<1|identity<2`.
 
+use nas_core::drawing::ArchGraph;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -94,6 +95,25 @@ impl RnnCellArch {
             read[n.input] = true;
         }
         (1..=self.nodes.len()).filter(|&k| !read[k]).collect()
+    }
+
+    /// The cell as a graph: the step's input and previous state, node 0 (the highway
+    /// gate with tanh), each node on an edge from the node it reads labelled with its
+    /// activation, and the loose ends averaged into the new state.
+    pub fn graph(&self) -> ArchGraph {
+        let n = self.nodes.len();
+        let mut labels = vec!["x_t, h_{t-1}".to_string()];
+        labels.extend((0..=n).map(|k| k.to_string()));
+        labels.push("h_t".to_string());
+        let mut g = ArchGraph::new("cell", labels);
+        g.edge(0, 1, "tanh");
+        for (k, node) in self.nodes.iter().enumerate() {
+            g.edge(node.input + 1, k + 2, node.activation.name());
+        }
+        for k in self.loose_ends() {
+            g.edge(k + 1, n + 2, "mean");
+        }
+        g
     }
 
     /// The cell's tree in one form for all cells equal up to the order of each node's

@@ -131,9 +131,12 @@ fn the_report_of_a_tabular_search_opens_in_a_browser_with_every_series() {
         &[
             "anytime-trials-0",
             "anytime-seconds-0",
+            "anytime-flops-0",
             "pareto-params_m-0",
             "pareto-flops_m-0",
             "generalization-0",
+            "transfer-0",
+            "architecture-0-0",
         ],
     );
     // Two experiments side by side.
@@ -157,6 +160,16 @@ fn the_report_of_a_tabular_search_opens_in_a_browser_with_every_series() {
     assert_eq!(json["experiments"], serde_json::json!(["two", "rs"]));
     let page = std::fs::read_to_string(json["report"].as_str().unwrap()).unwrap();
     assert!(page.contains("<figure id=\"compare-anytime-trials\">"));
+    // Both runs beside the published searches.
+    let table = &page[page.find("<table id=\"cost-result\">").unwrap()..];
+    for row in [
+        "<b>two</b> (nsga2)",
+        "<b>rs</b> (random)",
+        "AmoebaNet-A",
+        "REINFORCE",
+    ] {
+        assert!(table.contains(row), "{row} missing");
+    }
     // An experiment that is not there is one clear line.
     assert_clean_failure(&nas(&["report", "nothing", "--dir", d]), "nothing");
 }
@@ -190,8 +203,10 @@ fn the_report_of_a_search_with_real_training_opens_in_a_browser() {
         &[
             "anytime-trials-0",
             "anytime-seconds-0",
+            "anytime-flops-0",
             "pareto-params_m-0",
             "generalization-0",
+            "architecture-0-0",
         ],
     );
 }

@@ -202,6 +202,11 @@ impl SearchSpace for JointSpace {
 
     /// The inner space's string, then ` path=value` per hyperparameter:
     /// `64-32:relu:0.1 learning_rate=0.01 optimizer=adam`.
+    /// The architecture's drawing; the hyperparameters are not part of it.
+    fn draw(&self, g: &Genotype) -> Vec<crate::drawing::ArchGraph> {
+        self.inner.draw(&self.split(g).0)
+    }
+
     fn render(&self, g: &Genotype) -> String {
         let (prefix, suffix) = self.split(g);
         let mut out = self.inner.render(&prefix);

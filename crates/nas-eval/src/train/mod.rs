@@ -5,7 +5,7 @@
 //! accuracy, loss, parameters, FLOPs, inference latency and wall time. A run whose loss
 //! diverges is a failed trial; the search goes on.
 
-use nas_core::evaluator::SIMULATED_SECONDS;
+use nas_core::evaluator::{SIMULATED_SECONDS, TRAIN_TFLOPS, TRAIN_TFLOPS_MEANS, training_tflops};
 use nas_core::registry::{ConfigError, EvaluatorConfig};
 use nas_core::{
     EvalError, Evaluator, Goal, MetricRole, MetricSpec, Metrics, Reporter, SearchSpace, Trial,
@@ -254,6 +254,7 @@ impl Evaluator for TrainEvaluator {
                 "wall-clock seconds of training (real, not modelled)",
             ),
             spec("epochs", Minimize, Cost, "epochs trained"),
+            spec(TRAIN_TFLOPS, Minimize, Cost, TRAIN_TFLOPS_MEANS),
         ]
     }
 
@@ -274,20 +275,21 @@ impl Evaluator for TrainEvaluator {
             "the trial's width or the space's widths, or `batch_size`",
         )
         .map_err(EvalError::Failed)?;
+        let data_fraction = trial
+            .fidelity
+            .data_fraction
+            .unwrap_or(self.config.data_fraction);
         let job = FitJob {
             recipe: &self.config.recipe(),
             splits: &self.splits,
             epochs,
-            data_fraction: trial
-                .fidelity
-                .data_fraction
-                .unwrap_or(self.config.data_fraction),
+            data_fraction,
             seed: trial.seed,
             device: &device,
         };
         let out = self.network.fit(space, g, &spec, &job, reporter)?;
         let cost = self.network.cost(space, g, &spec).map_err(failed)?;
-        let mut m = Metrics::with_capacity(9);
+        let mut m = Metrics::with_capacity(10);
         m.set("valid_acc", out.valid_acc);
         m.set("valid_loss", out.valid_loss);
         m.set("test_acc", out.test_acc);
@@ -297,6 +299,12 @@ impl Evaluator for TrainEvaluator {
         m.set("latency_ms", out.latency_ms);
         m.set(SIMULATED_SECONDS, out.train_seconds);
         m.set("epochs", epochs as f64);
+        // The images an epoch sees, as the training loop takes its subset.
+        let images = ((self.splits.train.len() as f64 * data_fraction).round()).max(1.0);
+        m.set(
+            TRAIN_TFLOPS,
+            training_tflops(cost.flops_m(), images, epochs),
+        );
         Ok(m)
     }
 }

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
 mod chain_cnn;
+mod drawing;
 mod mlp;
 mod nb201;
 mod rnn_cell;
