@@ -45,6 +45,9 @@ enum Command {
     Eval(commands::eval::EvalArgs),
     /// Write the trade-off report of experiments: one self-contained HTML page.
     Report(commands::report::ReportArgs),
+    /// Export an experiment's best architecture: its string, JSON, Graphviz DOT, and the
+    /// configs that evaluate it again (`nas eval`).
+    Export(commands::export::ExportArgs),
     /// Summarize an experiment: counts and best trials.
     Show {
         /// The experiment's name (in --dir), the path of its journal file, or its storage
@@ -85,6 +88,7 @@ where
         Command::Worker(args) => commands::worker::run(*args),
         Command::Eval(args) => commands::eval::run(args),
         Command::Report(args) => commands::report::run(args),
+        Command::Export(args) => commands::export::run(args),
         Command::Show {
             experiment,
             dir,

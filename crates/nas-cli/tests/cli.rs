@@ -9,12 +9,16 @@ use std::time::{Duration, Instant};
 
 #[path = "cli/bad_input.rs"]
 mod bad_input;
+#[path = "cli/export.rs"]
+mod export;
 #[path = "cli/flags.rs"]
 mod flags;
 #[path = "cli/joint.rs"]
 mod joint;
 #[path = "cli/journal.rs"]
 mod journal;
+#[path = "cli/json.rs"]
+mod json;
 #[path = "cli/report.rs"]
 mod report;
 #[path = "cli/storage.rs"]

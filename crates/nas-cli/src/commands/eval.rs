@@ -2,20 +2,22 @@
 
 use crate::edit::{apply_knob, apply_set};
 use crate::out::outln;
-use anyhow::Result;
+use anyhow::{Context, Result, bail};
 use nas_core::evaluator::CollectingReporter;
 use nas_core::registry::{EvaluatorConfig, PluginConfig, SpaceConfig};
 use nas_core::{Fidelity, Trial};
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[derive(Debug, clap::Args)]
 pub struct EvalArgs {
     /// The architecture, e.g. an NB201 string `|nor_conv_3x3~0|+|...|` or its op code `333132`.
     arch: String,
-    /// Search space plugin.
+    /// Search space plugin, by name (its default config) or as a JSON file holding its
+    /// table (`space.json` from `nas export`).
     #[arg(long, default_value = "nb201")]
     space: String,
-    /// Evaluator plugin.
+    /// Evaluator plugin, by name or as a JSON file holding its table (`evaluator.json`
+    /// from `nas export`: the search's own evaluator, to evaluate again as it did).
     #[arg(long, default_value = "nb201-table")]
     evaluator: String,
     /// The data set, for an evaluator that takes one (see `nas search --dataset`).
@@ -39,13 +41,29 @@ pub struct EvalArgs {
     json: bool,
 }
 
+/// A plugin's table: a plugin name stands for `{"type": name}`, a path ending in `.json`
+/// for the table in that file.
+fn table(text: &str, what: &str) -> Result<Value> {
+    if !text.ends_with(".json") {
+        return Ok(json!({ "type": text }));
+    }
+    let read = std::fs::read_to_string(text).with_context(|| format!("--{what} {text}"))?;
+    let value: Value =
+        serde_json::from_str(&read).with_context(|| format!("--{what} {text}: not JSON"))?;
+    if !value.is_object() {
+        bail!("--{what} {text}: expected a table with a `type`, found {value}");
+    }
+    Ok(value)
+}
+
 pub fn run(args: EvalArgs) -> Result<()> {
-    let space = PluginConfig::<dyn SpaceConfig>::default_for(&args.space)?
+    let space = PluginConfig::<dyn SpaceConfig>::from_value(table(&args.space, "space")?)
+        .with_context(|| format!("--space {}", args.space))?
         .config
         .build()?;
     // The evaluator's table inside an experiment-shaped config, so that the flags and
     // `--set` work as in `nas search`.
-    let mut config = json!({ "evaluator": { "type": args.evaluator } });
+    let mut config = json!({ "evaluator": table(&args.evaluator, "evaluator")? });
     if let Some(dataset) = &args.dataset {
         apply_knob(&mut config, "dataset", &json!(dataset))?;
     }

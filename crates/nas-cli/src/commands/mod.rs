@@ -1,4 +1,5 @@
 pub mod eval;
+pub mod export;
 pub mod list;
 pub mod report;
 pub mod search;

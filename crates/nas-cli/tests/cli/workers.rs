@@ -102,6 +102,9 @@ evaluator = { type = "nb201-table", wall_delay_ms = 5 }
         let (out, err) = text(&o);
         assert!(o.status.success(), "worker {i}: {err}");
         let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let keys: std::collections::BTreeSet<String> =
+            report.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(keys, super::json::documented_keys("worker"));
         claimed += report["report"]["claimed"].as_u64().unwrap();
     }
     eprintln!("killed workers {killed:?} at {moments:?} ms; {claimed} trials taken over");
