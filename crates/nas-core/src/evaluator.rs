@@ -63,6 +63,16 @@ pub trait Evaluator: Send + Sync + fmt::Debug {
 /// (real or simulated) training; a search budget can be stated in it.
 pub const SIMULATED_SECONDS: &str = "simulated_seconds";
 
+/// The config field in which an evaluator that trains is told a folder to keep each
+/// trial's trained weights in (as [`weights_file`]); `nas export` copies the exported
+/// trial's from there.
+pub const WEIGHTS_DIR: &str = "weights_dir";
+
+/// The file in an evaluator's [`WEIGHTS_DIR`] that holds trial `id`'s trained weights.
+pub fn weights_file(id: u64) -> String {
+    format!("trial-{id}.record")
+}
+
 /// The metric of the compute a trial's training spent, in teraFLOPs: the report's
 /// anytime curve by training FLOPs reads it.
 pub const TRAIN_TFLOPS: &str = "train_tflops";

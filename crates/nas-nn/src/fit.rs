@@ -119,6 +119,8 @@ pub struct FitJob<'a> {
     pub data_fraction: f64,
     pub seed: u64,
     pub device: &'a Device,
+    /// Keep the trained weights as a burn record ([`FitOutcome::weights`]).
+    pub keep_weights: bool,
 }
 
 /// What a training run measured.
@@ -131,6 +133,10 @@ pub struct FitOutcome {
     pub params: usize,
     pub latency_ms: f64,
     pub train_seconds: f64,
+    /// The trained network's weights and running statistics as burn's record bytes
+    /// (`ModuleRecord::into_bytes`: load them with `try_load_record` into a network
+    /// built for the same architecture), when the job asked to keep them.
+    pub weights: Option<Vec<u8>>,
 }
 
 /// Images `indices` of `set` as a `[batch, c, h, w]` tensor and their labels.
@@ -149,7 +155,7 @@ pub fn batch(set: &Images, indices: &[usize], device: &Device) -> (Tensor<4>, Te
 }
 
 /// Accuracy (%) and mean cross-entropy of `model` on `set`.
-fn assess<N: Classifier>(model: &N, set: &Images, device: &Device) -> (f64, f64) {
+pub fn assess<N: Classifier>(model: &N, set: &Images, device: &Device) -> (f64, f64) {
     let loss_fn = CrossEntropyLossConfig::new().init(device);
     let all: Vec<usize> = (0..set.len()).collect();
     let (mut correct, mut loss_sum) = (0i64, 0f64);
@@ -191,6 +197,7 @@ pub fn fit<N: Classifier>(
         data_fraction,
         seed,
         device,
+        keep_weights,
     } = *job;
     check_run(task, splits, epochs, data_fraction)?;
     let train_device = device.clone().autodiff();
@@ -245,6 +252,14 @@ pub fn fit<N: Classifier>(
     let trained = model.valid();
     let (valid_acc, valid_loss) = assess(&trained, &splits.valid, device);
     let (test_acc, _) = assess(&trained, &splits.test, device);
+    let weights = if keep_weights {
+        let record = trained.clone().into_record().into_bytes().map_err(|e| {
+            EvalError::Failed(format!("the trained weights could not be written: {e}"))
+        })?;
+        Some(record.to_vec())
+    } else {
+        None
+    };
     Ok(FitOutcome {
         valid_acc,
         valid_loss,
@@ -253,6 +268,7 @@ pub fn fit<N: Classifier>(
         params,
         latency_ms: latency_ms(&trained, &splits.test, device),
         train_seconds,
+        weights,
     })
 }
 

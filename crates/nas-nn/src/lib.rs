@@ -38,7 +38,9 @@ mod weights;
 pub use weights::{TrainedWeights, WeightGrads};
 
 pub use backend::{BackendError, BackendPlugin, backend_names, device};
-pub use fit::{FitJob, FitOutcome, OptimizerKind, Recipe, batch, check_training, cosine, fit};
+pub use fit::{
+    FitJob, FitOutcome, OptimizerKind, Recipe, assess, batch, check_training, cosine, fit,
+};
 pub use inventory;
 /// Binaries that train call it first thing in `main`.
 pub use nas_kernels::work_on_this_thread;

@@ -208,6 +208,7 @@ fn run() -> Result<(), String> {
         data_fraction: config.data_fraction,
         seed: a.seed,
         device: &device,
+        keep_weights: false,
     };
     for (name, train) in &networks {
         row(name, train, &job, &seeds)?;

@@ -187,6 +187,7 @@ fn run() -> Result<(), String> {
             data_fraction: c.data_fraction,
             seed,
             device: &phase.data.device,
+            keep_weights: false,
         };
         let task = Task::images(net.input, net.classes);
         nas_nn::fit(

@@ -166,6 +166,7 @@ fn run() -> Result<String, String> {
                     data_fraction: train.data_fraction,
                     seed,
                     device: &device,
+                    keep_weights: false,
                 };
                 let out = network
                     .fit(&space, g, &spec, &job, &mut CollectingReporter::default())

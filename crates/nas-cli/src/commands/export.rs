@@ -1,6 +1,7 @@
 //! `nas export`: an experiment's best architecture (or a chosen trial's) as files that
 //! outlive the journal: the space's own string, the genotype as JSON, the drawing as
-//! Graphviz DOT, and the space's and evaluator's configs, so that
+//! Graphviz DOT, the trained weights where the evaluator kept them (`weights_dir`: burn's
+//! record bytes), and the space's and evaluator's configs, so that
 //! `nas eval "$(cat arch.txt)" --space space.json --evaluator evaluator.json --seed S`
 //! evaluates (retrains) it again exactly as the search did.
 
@@ -9,6 +10,7 @@ use crate::out::outln;
 use anyhow::{Context, Result, bail};
 use nas_core::TrialResult;
 use nas_core::drawing::to_dot;
+use nas_core::evaluator::{WEIGHTS_DIR, weights_file};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -101,6 +103,25 @@ pub fn run(args: ExportArgs) -> Result<()> {
     if !graphs.is_empty() {
         files.push(write(&out, "arch.dot", &to_dot(&r.config.name, &graphs))?);
     }
+    // The trained weights, where the search's evaluator kept them.
+    let weights = match evaluator_config.get(WEIGHTS_DIR).and_then(Value::as_str) {
+        Some(dir) => {
+            let kept = Path::new(dir).join(weights_file(chosen.trial.id));
+            if !kept.is_file() {
+                bail!(
+                    "{}: the evaluator keeps weights in {dir}, but {} is not there",
+                    r.path,
+                    kept.display()
+                );
+            }
+            let copy = out.join("weights.record");
+            std::fs::copy(&kept, &copy)
+                .with_context(|| format!("cannot copy {} to {}", kept.display(), copy.display()))?;
+            files.push(copy.display().to_string());
+            Some(copy.display().to_string())
+        }
+        None => None,
+    };
     let space_file = out.join("space.json").display().to_string();
     let evaluator_file = out.join("evaluator.json").display().to_string();
     let mut exported = json!({
@@ -117,6 +138,7 @@ pub fn run(args: ExportArgs) -> Result<()> {
         "metrics": chosen.outcome.metrics(),
         "objectives": objectives,
         "graphs": graphs,
+        "weights": weights,
         "eval": [
             "nas", "eval", arch, "--space", space_file, "--evaluator", evaluator_file,
             "--seed", chosen.trial.seed.to_string(),

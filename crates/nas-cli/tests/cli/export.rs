@@ -93,6 +93,38 @@ fn every_registered_space_round_trips_through_export_and_eval() {
             );
         }
     }
+    // Weights kept by the search are exported beside the architecture.
+    let kept = dir.path().join("weights");
+    let o = nas(&[
+        "search",
+        "--name",
+        "kept",
+        "--dir",
+        d,
+        "--no-progress",
+        "--trials",
+        "2",
+        "--strategy",
+        "random",
+        "--evaluator",
+        "train",
+        "--set",
+        "evaluator.epochs=1",
+        "--set",
+        "evaluator.data_fraction=0.1",
+        "--set",
+        &format!("evaluator.weights_dir={}", kept.display()),
+    ]);
+    assert!(o.status.success(), "{}", text(&o).1);
+    let o = nas(&["export", "kept", "--dir", d, "--json"]);
+    assert!(o.status.success(), "{}", text(&o).1);
+    let exported: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let copy = std::fs::read(exported["weights"].as_str().unwrap()).unwrap();
+    let trial = exported["trial"].as_u64().unwrap();
+    let original = std::fs::read(kept.join(format!("trial-{trial}.record"))).unwrap();
+    assert!(copy.len() > 1000 && copy == original);
+    std::fs::remove_file(kept.join(format!("trial-{trial}.record"))).unwrap();
+    assert_clean_failure(&nas(&["export", "kept", "--dir", d]), "is not there");
     // A trial that is not there, and an evaluator file that is not a table.
     assert_clean_failure(
         &nas(&["export", "nb201", "--dir", d, "--trial", "99"]),

@@ -5,7 +5,9 @@
 //! accuracy, loss, parameters, FLOPs, inference latency and wall time. A run whose loss
 //! diverges is a failed trial; the search goes on.
 
-use nas_core::evaluator::{SIMULATED_SECONDS, TRAIN_TFLOPS, TRAIN_TFLOPS_MEANS, training_tflops};
+use nas_core::evaluator::{
+    SIMULATED_SECONDS, TRAIN_TFLOPS, TRAIN_TFLOPS_MEANS, training_tflops, weights_file,
+};
 use nas_core::registry::{ConfigError, EvaluatorConfig};
 use nas_core::{
     EvalError, Evaluator, Goal, MetricRole, MetricSpec, Metrics, Reporter, SearchSpace, Trial,
@@ -14,6 +16,7 @@ use nas_data::{DataConfig, Splits};
 use nas_nn::memory::{check_memory, memory_limit, training_memory};
 use nas_nn::{FitJob, NetSpec, OptimizerKind, Recipe, SpaceNetwork, Task};
 use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Config of the `train` evaluator.
@@ -39,6 +42,11 @@ pub struct TrainConfig {
     /// Share of the training split used when the trial's fidelity does not set it.
     pub data_fraction: f64,
     pub data: DataConfig,
+    /// A folder to keep each trial's trained weights in, as burn's record bytes
+    /// (`trial-<id>.record`), for `nas export`; none by default, and then not written, so
+    /// configs from before it read the same.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weights_dir: Option<PathBuf>,
 }
 
 impl Default for TrainConfig {
@@ -58,6 +66,7 @@ impl Default for TrainConfig {
             cells_per_stage: 1,
             data_fraction: 1.0,
             data: DataConfig::default(),
+            weights_dir: None,
         }
     }
 }
@@ -162,6 +171,11 @@ impl EvaluatorConfig for TrainConfig {
         nas_nn::device(&self.backend).map_err(|e| ConfigError(e.to_string()))?;
         let splits = self.data.load().map_err(|e| ConfigError(e.to_string()))?;
         self.check_fits(space.as_ref(), network, &splits)?;
+        if let Some(dir) = &self.weights_dir {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                ConfigError::field("train", "weights_dir", format!("{}: {e}", dir.display()))
+            })?;
+        }
         Ok(Arc::new(TrainEvaluator {
             space: Arc::clone(space),
             network,
@@ -286,8 +300,16 @@ impl Evaluator for TrainEvaluator {
             data_fraction,
             seed: trial.seed,
             device: &device,
+            keep_weights: self.config.weights_dir.is_some(),
         };
         let out = self.network.fit(space, g, &spec, &job, reporter)?;
+        if let (Some(dir), Some(weights)) = (&self.config.weights_dir, &out.weights) {
+            let path = dir.join(weights_file(trial.id));
+            // The search cannot keep what it promised: stop it (it resumes) rather than
+            // go on without the weights.
+            std::fs::write(&path, weights)
+                .map_err(|e| EvalError::Fatal(format!("cannot write {}: {e}", path.display())))?;
+        }
         let cost = self.network.cost(space, g, &spec).map_err(failed)?;
         let mut m = Metrics::with_capacity(10);
         m.set("valid_acc", out.valid_acc);

@@ -199,25 +199,70 @@ fn the_lenet_baseline_counts_like_its_cost_model_and_trains() {
         momentum: 0.9,
         weight_decay: 5e-4,
     };
-    let job = nas_nn::FitJob {
-        recipe: &recipe,
-        splits: &splits,
-        epochs: 4,
-        data_fraction: 1.0,
-        seed: 3,
-        device: &d,
-    };
-    let out = nas_nn::fit(
-        |d| LeNet5Net::new([1, 8, 8], 10, d, 3),
-        DIGITS.task,
-        &job,
-        &mut CollectingReporter::default(),
-    )
-    .unwrap();
+    let out = fit_lenet(&lenet_job(&recipe, &splits, &d, 4, false));
     // Without batch norm, LeNet moves slowly under the cells' SGD recipe on 1,437 images
     // (about 16% after 4 epochs): it runs, and its loss has left the uniform guess's ln 10.
     assert!(
         out.train_loss.is_finite() && out.train_loss < 10f64.ln(),
         "{out:?}"
     );
+}
+
+#[test]
+fn kept_weights_load_into_a_fresh_network_and_score_as_the_trained_one() {
+    use burn::module::Module;
+    use burn::store::ModuleRecord;
+    use burn::tensor::Bytes;
+    let d = device("flex").unwrap();
+    let splits = nas_data::DataConfig::default().load().unwrap();
+    let recipe = nas_nn::Recipe {
+        batch_size: 64,
+        optimizer: nas_nn::OptimizerKind::Adam,
+        learning_rate: 0.01,
+        momentum: 0.9,
+        weight_decay: 0.0,
+    };
+    let out = fit_lenet(&lenet_job(&recipe, &splits, &d, 2, true));
+    let bytes = out.weights.clone().unwrap();
+    // Another initialization, then the kept record: the trained network again.
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).unwrap();
+    let loaded = LeNet5Net::new([1, 8, 8], 10, &d, 99)
+        .try_load_record(record)
+        .unwrap();
+    let (test_acc, _) = nas_nn::assess(&loaded, &splits.test, &d);
+    assert_eq!(test_acc, out.test_acc);
+    let fresh = LeNet5Net::new([1, 8, 8], 10, &d, 99);
+    assert_ne!(nas_nn::assess(&fresh, &splits.test, &d).0, out.test_acc);
+    // Not asked, not kept.
+    let out = fit_lenet(&lenet_job(&recipe, &splits, &d, 1, false));
+    assert!(out.weights.is_none());
+}
+
+/// LeNet-5 on the digits for `epochs` from seed 3.
+fn lenet_job<'a>(
+    recipe: &'a nas_nn::Recipe,
+    splits: &'a nas_data::Splits,
+    d: &'a burn::tensor::Device,
+    epochs: u32,
+    keep_weights: bool,
+) -> nas_nn::FitJob<'a> {
+    nas_nn::FitJob {
+        recipe,
+        splits,
+        epochs,
+        data_fraction: 1.0,
+        seed: 3,
+        device: d,
+        keep_weights,
+    }
+}
+
+fn fit_lenet(job: &nas_nn::FitJob<'_>) -> nas_nn::FitOutcome {
+    nas_nn::fit(
+        |d| LeNet5Net::new([1, 8, 8], 10, d, 3),
+        DIGITS.task,
+        job,
+        &mut CollectingReporter::default(),
+    )
+    .unwrap()
 }
