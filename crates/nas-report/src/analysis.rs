@@ -20,6 +20,18 @@ fn metric(result: &TrialResult, name: &str) -> Option<f64> {
     result.outcome.metrics().and_then(|m| m.get(name))
 }
 
+/// The dataset the run's evaluator measured on, where its config names one: a
+/// `dataset` field of the evaluator's table or of its `data` table (the convention of
+/// the built-in evaluators).
+pub fn dataset(run: &Run) -> Option<String> {
+    let evaluator = run.state.config.get("evaluator")?;
+    evaluator
+        .get("dataset")
+        .or_else(|| evaluator.get("data")?.get("dataset"))?
+        .as_str()
+        .map(str::to_string)
+}
+
 /// The completed trials that report the primary objective, best first (ties in trial
 /// order).
 pub fn ranked(run: &Run) -> Vec<&TrialResult> {

@@ -209,6 +209,16 @@ fn best_test(run: &Run) -> Option<f64> {
     m.get("final_test_acc").or_else(|| m.get(TEST_METRIC))
 }
 
+/// `v` with three significant digits (a cost of seconds and one of thousands of days sit
+/// in one column).
+fn significant(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let decimals = (2 - v.abs().log10().floor() as i32).max(0) as usize;
+    format!("{v:.decimals$}")
+}
+
 /// Each run beside the published searches: search cost in days of training against the
 /// test accuracy found.
 fn cost_and_result(out: &mut String, runs: &[Run]) {
@@ -216,11 +226,12 @@ fn cost_and_result(out: &mut String, runs: &[Run]) {
         "<section id=\"published\"><h2>Search cost and result, beside published searches</h2>\n\
          <p>Cost is the training time the journal's trials report, in days (simulated GPU \
          time for a tabular benchmark, measured CPU time for real training; a one-shot \
-         method's search phase is added in wall time, on this machine). Published results \
+         method's search phase is added in wall time, on this machine). The result is the \
+         best trial's test accuracy on the dataset its evaluator names. Published results \
          are CIFAR-10 test accuracy; a DARTS-space figure is after the paper's full \
          retraining, an NB201 one is the table's 200-epoch accuracy, mean over 500 runs.</p>\n\
          <table id=\"cost-result\"><tr><th>search</th><th>space</th><th>cost (days)</th>\
-         <th>test accuracy (%)</th><th>source</th></tr>\n",
+         <th>test accuracy (%)</th><th>dataset</th><th>source</th></tr>\n",
     );
     for run in runs {
         let trials = anytime_by_seconds(run).last().map(|p| p.0);
@@ -231,12 +242,14 @@ fn cost_and_result(out: &mut String, runs: &[Run]) {
         };
         let _ = writeln!(
             out,
-            "<tr><td><b>{}</b> ({})</td><td>{}</td><td>{}</td><td>{}</td><td>this journal</td></tr>",
+            "<tr><td><b>{}</b> ({})</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td>this journal</td></tr>",
             escape(&run.name),
             escape(&config_text(run, "strategy")),
             escape(&config_text(run, "space")),
-            days.map_or("-".into(), |d| format!("{d:.3}")),
+            days.map_or("-".into(), significant),
             best_test(run).map_or("-".into(), |v| format!("{v:.2}")),
+            escape(&crate::analysis::dataset(run).unwrap_or_else(|| "-".into())),
         );
     }
     for p in crate::published::PUBLISHED {
@@ -246,10 +259,11 @@ fn cost_and_result(out: &mut String, runs: &[Run]) {
         });
         let _ = writeln!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{result}</td><td>{}{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{result}</td><td>cifar10</td>\
+             <td>{}{}</td></tr>",
             escape(p.method),
             p.space,
-            p.gpu_days.map_or("-".into(), |d| format!("{d:.3}")),
+            p.gpu_days.map_or("-".into(), significant),
             p.source,
             if p.from_copy { " (copy)" } else { "" },
         );
@@ -473,12 +487,11 @@ fn transfer_figure(out: &mut String, run: &Run, i: usize, top: usize) -> Result<
         .zip(&points)
         .map(|(name, points)| Series { name, points })
         .collect();
-    let searched = t
-        .searched
-        .as_ref()
-        .map_or("its evaluator names none of them".to_string(), |d| {
-            format!("it searched on {d}")
-        });
+    let searched = match (&t.searched, crate::analysis::dataset(run)) {
+        (Some(d), _) => format!("it searched on {d}"),
+        (None, Some(d)) => format!("it searched on {d}, which the table does not hold"),
+        (None, None) => "its evaluator names no dataset".to_string(),
+    };
     figure(
         out,
         &format!("transfer-{i}"),
@@ -687,4 +700,17 @@ fn frequencies(out: &mut String, run: &Run, top: usize) {
         out.push_str("</tr>\n");
     }
     out.push_str("</table>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::significant;
+
+    #[test]
+    fn costs_keep_three_significant_digits() {
+        assert_eq!(significant(3150.0), "3150");
+        assert_eq!(significant(0.139), "0.139");
+        assert_eq!(significant(0.000_814_9), "0.000815");
+        assert_eq!(significant(0.0), "0");
+    }
 }

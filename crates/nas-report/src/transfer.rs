@@ -77,14 +77,7 @@ pub fn transfer(run: &Run, top: usize) -> Result<Option<Transfer>, String> {
         .iter()
         .map(|a| accuracies.iter().map(|b| spearman(a, b)).collect())
         .collect();
-    let searched = run
-        .state
-        .config
-        .get("evaluator")
-        .and_then(|e| e.get("dataset"))
-        .and_then(|d| d.as_str())
-        .filter(|d| datasets.iter().any(|n| n == d))
-        .map(str::to_string);
+    let searched = crate::analysis::dataset(run).filter(|d| datasets.iter().any(|n| n == d));
     Ok(Some(Transfer {
         datasets,
         searched,
