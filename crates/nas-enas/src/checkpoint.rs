@@ -2,13 +2,13 @@
 //! [`PHASE_KEY`]: a kill during the phase then costs at most the epoch in progress.
 //!
 //! Layout ([`nas_nn::blob`]: magic, version, checksum): three sections, the header (JSON:
-//! config, seed, epochs done, search cost, data order, the data generator and the
-//! controller's checkpoint), the shared weights (burn's burnpack record, batch-norm
+//! config, seed, epochs done, search cost, data order, the data generator, the
+//! controller's checkpoint and its distributions by epoch), the shared weights (burn's burnpack record, batch-norm
 //! running statistics included) and the SGD velocities
 //! ([`nas_nn::sgd::SharedSgd::write`]).
 
 use super::config::NAME;
-use super::phase::{PhaseState, SearchCost, SupernetSearch};
+use super::phase::{ControllerEpoch, PhaseState, SearchCost, SupernetSearch};
 use nas_core::search::SearchError;
 use nas_core::strategy::{from_checkpoint, to_checkpoint};
 use nas_core::{Checkpoint, Rng, Strategy};
@@ -34,6 +34,10 @@ struct Header {
     subset: Vec<usize>,
     rng: Rng,
     controller: Checkpoint,
+    /// The controller's distributions after each epoch so far (absent in states written
+    /// before they were kept: the trajectory then starts at the resumed epoch).
+    #[serde(default)]
+    trajectory: Vec<ControllerEpoch>,
 }
 
 fn corrupt(why: impl std::fmt::Display) -> SearchError {
@@ -63,6 +67,7 @@ impl SupernetSearch {
                 .controller
                 .checkpoint()
                 .map_err(|e| fail("the controller", &e))?,
+            trajectory: state.trajectory.clone(),
         };
         let header = to_checkpoint(&header)
             .map_err(|e| fail("the header", &e))?
@@ -106,6 +111,7 @@ impl SupernetSearch {
             subset: header.subset,
             cost: header.cost,
             last_shared_loss: f64::from_bits(header.last_shared_loss),
+            trajectory: header.trajectory,
         })
     }
 

@@ -26,7 +26,10 @@ pub use checkpoint::PHASE_KEY;
 
 pub use config::EnasConfig;
 pub use derived::Derived;
-pub use phase::{Candidate, PhaseOutcome, SearchCost, SupernetSearch, TrainedSupernet};
+pub use phase::{
+    Candidate, ControllerEpoch, ControllerTrajectory, PhaseOutcome, SearchCost, SupernetSearch,
+    TrainedSupernet,
+};
 
 use nas_core::config::Budget;
 use nas_core::journal::{Journal, JournalState};
@@ -125,6 +128,7 @@ impl EnasSearch {
             greedy: nas_core::Genotype(Vec::new()),
             cost: SearchCost::default(),
             last_shared_loss: f64::NAN,
+            controller: None,
         }
     }
 }

@@ -10,8 +10,8 @@ use nas_core::registry::ConfigError;
 use nas_core::rng::derive_seed;
 use nas_core::search::SearchError;
 use nas_core::{
-    Genotype, Goal, Metrics, Objective, Outcome, Rng, SearchSpace, SpaceError, Strategy,
-    StrategyContext, Trial, TrialResult,
+    DecisionKind, Genotype, Goal, Metrics, Objective, Outcome, Rng, SearchSpace, SpaceError,
+    Strategy, StrategyContext, Trial, TrialResult,
 };
 use nas_data::Images;
 use nas_nn::{OneShotData, SharedWeights, SpaceSupernet, batch, cosine};
@@ -44,6 +44,26 @@ pub struct SearchCost {
     pub derive_samples: u64,
 }
 
+/// The controller's distributions after one epoch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ControllerEpoch {
+    pub epoch: u32,
+    /// Each decision's probabilities along the greedy cell, `[decisions, choices]`
+    /// row-major.
+    pub probabilities: Vec<f32>,
+}
+
+/// How the controller's distributions moved over the search phase, for a space whose
+/// decisions all choose among the same candidates (NB201's edges): the report plots it
+/// (the `phase.controller` convention of `nas-report`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ControllerTrajectory {
+    /// `[decisions, candidates]`.
+    pub shape: [usize; 2],
+    pub candidates: Vec<String>,
+    pub trajectory: Vec<ControllerEpoch>,
+}
+
 /// The outcome of the search phase.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PhaseOutcome {
@@ -55,6 +75,10 @@ pub struct PhaseOutcome {
     pub cost: SearchCost,
     /// Mean training loss of the shared weights in the last epoch.
     pub last_shared_loss: f64,
+    /// The controller's distributions by epoch, where the space's decisions share their
+    /// candidates; absent in journals written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controller: Option<ControllerTrajectory>,
 }
 
 /// The search phase at an epoch boundary: everything the next epoch reads, and what the
@@ -73,6 +97,8 @@ pub(crate) struct PhaseState {
     pub(crate) subset: Vec<usize>,
     pub(crate) cost: SearchCost,
     pub(crate) last_shared_loss: f64,
+    /// The controller's distributions after each epoch so far.
+    pub(crate) trajectory: Vec<ControllerEpoch>,
 }
 
 /// The search phase, built and checked: the data loaded, the backend found.
@@ -206,6 +232,7 @@ impl SupernetSearch {
             shared,
             mut cost,
             last_shared_loss,
+            trajectory,
             ..
         } = state;
         let trained = TrainedSupernet::new(
@@ -220,6 +247,13 @@ impl SupernetSearch {
             greedy: controller.greedy(),
             cost,
             last_shared_loss,
+            controller: self
+                .shared_candidates()
+                .map(|candidates| ControllerTrajectory {
+                    shape: [self.space.decisions().len(), candidates.len()],
+                    candidates,
+                    trajectory,
+                }),
         };
         Ok((outcome, trained))
     }
@@ -273,6 +307,38 @@ impl SupernetSearch {
             subset,
             cost: SearchCost::default(),
             last_shared_loss: f64::NAN,
+            trajectory: Vec::new(),
+        })
+    }
+
+    /// The candidates every decision of the space chooses among, when they all share
+    /// them (NB201's five operations): then the controller's distributions form a
+    /// `[decisions, candidates]` table.
+    pub(crate) fn shared_candidates(&self) -> Option<Vec<String>> {
+        let mut shared: Option<&Vec<String>> = None;
+        for d in self.space.decisions() {
+            let DecisionKind::Categorical { choices } = &d.kind else {
+                return None;
+            };
+            match shared {
+                Some(s) if s != choices => return None,
+                _ => shared = Some(choices),
+            }
+        }
+        shared.cloned()
+    }
+
+    /// The controller's distributions along its greedy cell after `epoch`, for a space
+    /// whose decisions share their candidates.
+    fn controller_epoch(&self, epoch: u32, controller: &Reinforce) -> Option<ControllerEpoch> {
+        let width = self.shared_candidates()?.len();
+        let rows = controller.greedy_distributions();
+        if rows.iter().any(|r| r.len() != width) {
+            return None;
+        }
+        Some(ControllerEpoch {
+            epoch,
+            probabilities: rows.iter().flatten().map(|&p| p as f32).collect(),
         })
     }
 
@@ -297,6 +363,7 @@ impl SupernetSearch {
             mut rng,
             mut subset,
             mut cost,
+            mut trajectory,
             ..
         } = state;
         let epoch = epoch + 1;
@@ -349,6 +416,7 @@ impl SupernetSearch {
             reward_sum / c.controller_steps.max(1) as f64,
             self.space.render(&controller.greedy()),
         ));
+        trajectory.extend(self.controller_epoch(epoch, &controller));
         Ok(PhaseState {
             epoch,
             controller,
@@ -357,6 +425,7 @@ impl SupernetSearch {
             subset,
             cost,
             last_shared_loss,
+            trajectory,
         })
     }
 

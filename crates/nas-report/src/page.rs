@@ -566,20 +566,26 @@ fn phase_figure(out: &mut String, run: &Run, i: usize) -> Result<(), ReportError
         .zip(&means)
         .map(|(name, points)| Series { name, points })
         .collect();
+    let (title, whose) = if w.controller {
+        (
+            "Controller probabilities over the search",
+            "the controller's probabilities along its greedy cell",
+        )
+    } else {
+        (
+            "Architecture weights over the search",
+            "the architecture weights",
+        )
+    };
     figure(
         out,
         &format!("phase-weights-{i}"),
-        chart::lines(
-            "Architecture weights over the search",
-            "epoch",
-            "mean probability",
-            &series,
-        ),
+        chart::lines(title, "epoch", "mean probability", &series),
         &format!(
-            "Each candidate operation's probability under the architecture weights, averaged \
-             over the {} choices, after each epoch of the search phase: the operation whose \
-             curve rises is the one the derived architecture takes (a rise of skip_connect \
-             is the known collapse of DARTS).",
+            "Each candidate operation's probability under {whose}, averaged over the {} \
+             choices, after each epoch of the search phase: the operation whose curve rises \
+             is the one the derived architecture takes (a rise of skip_connect is the known \
+             collapse of DARTS).",
             w.rows
         ),
     )?;

@@ -2,11 +2,12 @@
 //! how its architecture weights moved, epoch by epoch.
 //!
 //! The report names no method. It reads the convention a one-shot method's final-phase
-//! strategy follows in its checkpoint (DARTS, GDAS and beta-DARTS write all of it, ENAS
-//! the cost): a `phase` object with `cost.wall_seconds`, and for a method with
-//! architecture weights `shape` (`[choices, candidates]`), `candidates` (their names)
-//! and `trajectory`, a list of `{"epoch", "probabilities"}` with the weights as
-//! probabilities, row-major.
+//! strategy follows in its checkpoint: a `phase` object with `cost.wall_seconds`, and
+//! where the method learns a distribution over architectures, `shape` (`[choices,
+//! candidates]`), `candidates` (their names) and `trajectory`, a list of `{"epoch",
+//! "probabilities"}` with the distribution row-major: in `phase` itself for architecture
+//! weights (DARTS, GDAS, beta-DARTS), in `phase.controller` for a controller's
+//! probabilities (ENAS, along its greedy cell).
 
 use crate::Run;
 use serde::Deserialize;
@@ -26,6 +27,8 @@ pub struct Weights {
     pub candidates: Vec<String>,
     /// Rows: the choices (an edge of a cell) the weights decide.
     pub rows: usize,
+    /// A controller's probabilities (`phase.controller`), not architecture weights.
+    pub controller: bool,
     /// Per epoch: its number and the probabilities, `rows x candidates` row-major.
     pub epochs: Vec<(u32, Vec<f32>)>,
 }
@@ -60,6 +63,27 @@ struct Epoch {
     probabilities: Vec<f32>,
 }
 
+/// The distribution over architectures by epoch in `at`, if it holds one in the
+/// convention's shape.
+fn weights(at: &serde_json::Value, controller: bool) -> Option<Weights> {
+    let shape: [usize; 2] = Deserialize::deserialize(at.get("shape")?).ok()?;
+    let candidates: Vec<String> = Deserialize::deserialize(at.get("candidates")?).ok()?;
+    let epochs: Vec<Epoch> = Deserialize::deserialize(at.get("trajectory")?).ok()?;
+    let cells = shape[0] * shape[1];
+    (candidates.len() == shape[1]
+        && !epochs.is_empty()
+        && epochs.iter().all(|e| e.probabilities.len() == cells))
+    .then(|| Weights {
+        candidates,
+        rows: shape[0],
+        controller,
+        epochs: epochs
+            .into_iter()
+            .map(|e| (e.epoch, e.probabilities))
+            .collect(),
+    })
+}
+
 /// The run's search phase, `None` when its checkpoint has none (a black-box search).
 pub fn phase(run: &Run) -> Option<Phase> {
     let phase = run.state.checkpoint.as_ref()?.get("phase")?;
@@ -67,24 +91,7 @@ pub fn phase(run: &Run) -> Option<Phase> {
         .get("cost")
         .and_then(|c| Cost::deserialize(c).ok())
         .map(|c| c.wall_seconds);
-    let weights = (|| {
-        let shape: [usize; 2] = serde::Deserialize::deserialize(phase.get("shape")?).ok()?;
-        let candidates: Vec<String> =
-            serde::Deserialize::deserialize(phase.get("candidates")?).ok()?;
-        let epochs: Vec<Epoch> = serde::Deserialize::deserialize(phase.get("trajectory")?).ok()?;
-        let cells = shape[0] * shape[1];
-        (candidates.len() == shape[1]
-            && !epochs.is_empty()
-            && epochs.iter().all(|e| e.probabilities.len() == cells))
-        .then(|| Weights {
-            candidates,
-            rows: shape[0],
-            epochs: epochs
-                .into_iter()
-                .map(|e| (e.epoch, e.probabilities))
-                .collect(),
-        })
-    })();
+    let weights = weights(phase, false).or_else(|| weights(phase.get("controller")?, true));
     (wall_seconds.is_some() || weights.is_some()).then_some(Phase {
         wall_seconds,
         weights,

@@ -190,6 +190,16 @@ fn a_one_shot_phase_in_the_checkpoint_is_plotted_and_follows_it() {
         figure(&page, "phase-weights-0"),
         figure(&other, "phase-weights-0")
     );
+    // A controller's probabilities (ENAS), under `phase.controller`.
+    let controller = serde_json::json!({ "phase": {
+        "candidates": [{ "genotype": [0, 0, 0, 0, 0, 0], "supernet_acc": 50.0 }],
+        "cost": { "wall_seconds": 3.0 },
+        "controller": checkpoint(0.7)["phase"].clone(),
+    }});
+    r.state.checkpoint = Some(controller);
+    let page = html(std::slice::from_ref(&r), 10).unwrap();
+    assert!(figure(&page, "phase-weights-0").contains("Controller probabilities"));
+    assert!(nas_report::phase(&r).unwrap().weights.unwrap().controller);
     r.state.checkpoint = None;
     assert!(
         !html(std::slice::from_ref(&r), 10)

@@ -255,6 +255,14 @@ impl Reinforce {
         self.grid.genotype(&self.policy.greedy(&self.params))
     }
 
+    /// The policy's distribution over each decision's choices along its greedy
+    /// architecture (each decision's given the greedy choices before it): what the
+    /// controller has learned, as a report plots it over a search.
+    pub fn greedy_distributions(&self) -> Vec<Vec<f64>> {
+        let greedy = self.policy.greedy(&self.params);
+        self.policy.distributions(&self.params, &greedy)
+    }
+
     /// The next proposal's choices, or `None` when a unique search has covered the grid.
     fn next(&mut self) -> Option<Vec<u32>> {
         if !self.config.unique {

@@ -47,6 +47,11 @@ fn same_outcome(a: &PhaseOutcome, b: &PhaseOutcome, what: &str) {
     assert_eq!(a.cost.shared_steps, b.cost.shared_steps, "{what}");
     assert_eq!(a.cost.controller_steps, b.cost.controller_steps, "{what}");
     assert_eq!(a.cost.derive_samples, b.cost.derive_samples, "{what}");
+    // The controller's distributions by epoch survive the kill too.
+    assert_eq!(
+        a.controller, b.controller,
+        "{what}: the controller's trajectory"
+    );
 }
 
 fn phase() -> SupernetSearch {
@@ -62,6 +67,18 @@ fn a_search_phase_killed_after_any_epoch_resumes_to_the_same_outcome() {
     let size = whole.0[PHASE_KEY].len();
     println!("search-phase blob: {size} bytes");
     assert!(want.cost.wall_seconds > 0.0);
+    // NB201's six edges share the five operations: the controller's distributions along
+    // its greedy cell, one table an epoch, each row a distribution.
+    let controller = want.controller.as_ref().unwrap();
+    assert_eq!(controller.shape, [6, 5]);
+    assert_eq!(controller.candidates[1], "skip_connect");
+    let epochs: Vec<u32> = controller.trajectory.iter().map(|e| e.epoch).collect();
+    assert_eq!(epochs, [1, 2, 3]);
+    for e in &controller.trajectory {
+        for row in e.probabilities.chunks(5) {
+            assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-5, "{row:?}");
+        }
+    }
 
     for killed in 1..=3 {
         let mut journal = Blobs::default();
