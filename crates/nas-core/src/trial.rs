@@ -239,4 +239,16 @@ impl Objective {
             _ => None,
         }
     }
+
+    /// The completed results in `finished` that report this objective, best first (ties
+    /// in their given order): what `nas show`, the report and `nas export` rank by.
+    pub fn ranked<'a>(&self, finished: &'a [TrialResult]) -> Vec<&'a TrialResult> {
+        let mut scored: Vec<(&TrialResult, f64)> = finished
+            .iter()
+            .filter_map(|r| self.score(&r.outcome).map(|s| (r, s)))
+            .collect();
+        // A stable sort: equal scores keep their order.
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+        scored.into_iter().map(|(r, _)| r).collect()
+    }
 }

@@ -252,14 +252,7 @@ pub fn fit<N: Classifier>(
     let trained = model.valid();
     let (valid_acc, valid_loss) = assess(&trained, &splits.valid, device);
     let (test_acc, _) = assess(&trained, &splits.test, device);
-    let weights = if keep_weights {
-        let record = trained.clone().into_record().into_bytes().map_err(|e| {
-            EvalError::Failed(format!("the trained weights could not be written: {e}"))
-        })?;
-        Some(record.to_vec())
-    } else {
-        None
-    };
+    let weights = keep_weights.then(|| record_bytes(&trained)).transpose()?;
     Ok(FitOutcome {
         valid_acc,
         valid_loss,
@@ -270,6 +263,15 @@ pub fn fit<N: Classifier>(
         train_seconds,
         weights,
     })
+}
+
+/// `trained`'s weights and running statistics as burn's record bytes.
+fn record_bytes<N: Classifier>(trained: &N) -> Result<Vec<u8>, EvalError> {
+    let record =
+        trained.clone().into_record().into_bytes().map_err(|e| {
+            EvalError::Failed(format!("the trained weights could not be written: {e}"))
+        })?;
+    Ok(record.to_vec())
 }
 
 /// Reports an epoch's metrics `m`; when the reporter stops the run, the pruned trial's

@@ -35,17 +35,9 @@ pub fn dataset(run: &Run) -> Option<String> {
 /// The completed trials that report the primary objective, best first (ties in trial
 /// order).
 pub fn ranked(run: &Run) -> Vec<&TrialResult> {
-    let Some(objective) = run.objectives.first() else {
-        return Vec::new();
-    };
-    let mut scored: Vec<(&TrialResult, f64)> = run
-        .state
-        .finished
-        .iter()
-        .filter_map(|r| objective.score(&r.outcome).map(|s| (r, s)))
-        .collect();
-    scored.sort_by(|a, b| b.1.total_cmp(&a.1));
-    scored.into_iter().map(|(r, _)| r).collect()
+    run.objectives
+        .first()
+        .map_or_else(Vec::new, |o| o.ranked(&run.state.finished))
 }
 
 /// The best value of the primary objective so far against `x`, a point wherever the

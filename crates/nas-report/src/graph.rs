@@ -59,9 +59,11 @@ fn curve(a: (f64, f64), b: (f64, f64), bow: f64) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// One edge's geometry: its curve, where its label goes, and whether it bows below.
-struct Arrow {
+/// One edge's geometry: its curve, its label and where it goes, and whether it bows
+/// below.
+struct Arrow<'a> {
     points: Vec<(f64, f64)>,
+    label: &'a str,
     label_at: (f64, f64),
     below: bool,
 }
@@ -73,7 +75,7 @@ const TRACK: f64 = 26.0;
 /// columns bows above or below the nodes on a track: the side where fewer bowed edges
 /// already cover its columns, one track further out than the outermost of them, so bowed
 /// edges and their labels do not lie on each other.
-fn arrows(graph: &ArchGraph, at: &[(f64, f64)]) -> Vec<Arrow> {
+fn arrows<'a>(graph: &'a ArchGraph, at: &[(f64, f64)]) -> Vec<Arrow<'a>> {
     let half = BOX.0 / 2.0;
     // Per side, the bowed edges placed so far: (first column, last column, track).
     let mut sides: [Vec<(f64, f64, u32)>; 2] = [Vec::new(), Vec::new()];
@@ -94,6 +96,7 @@ fn arrows(graph: &ArchGraph, at: &[(f64, f64)]) -> Vec<Arrow> {
                 let label_at = points[points.len() / along];
                 return Some(Arrow {
                     points,
+                    label: &e.label,
                     label_at,
                     below: false,
                 });
@@ -119,6 +122,7 @@ fn arrows(graph: &ArchGraph, at: &[(f64, f64)]) -> Vec<Arrow> {
             let label_at = points[points.len() / 2];
             Some(Arrow {
                 points,
+                label: &e.label,
                 label_at,
                 below,
             })
@@ -141,6 +145,31 @@ fn head(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
     ]
 }
 
+/// `[left, top, right, bottom]` of the drawing: node boxes, curves, labels and the title
+/// above them all.
+fn extent(at: &[(f64, f64)], arrows: &[Arrow<'_>]) -> [f64; 4] {
+    let (mut x0, mut y0, mut x1, mut y1) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
+    for &(x, y) in at {
+        x0 = x0.min(x - BOX.0 / 2.0);
+        x1 = x1.max(x + BOX.0 / 2.0);
+        y0 = y0.min(y - BOX.1 / 2.0);
+        y1 = y1.max(y + BOX.1 / 2.0);
+    }
+    for arrow in arrows {
+        for &(x, y) in &arrow.points {
+            y0 = y0.min(y);
+            y1 = y1.max(y);
+            x1 = x1.max(x);
+        }
+        let half = CHAR * arrow.label.chars().count() as f64 / 2.0;
+        x0 = x0.min(arrow.label_at.0 - half);
+        x1 = x1.max(arrow.label_at.0 + half);
+        y0 = y0.min(arrow.label_at.1 - 16.0);
+        y1 = y1.max(arrow.label_at.1 + 16.0);
+    }
+    [x0, y0 - 22.0, x1, y1]
+}
+
 /// `graph` as an SVG document.
 ///
 /// # Errors
@@ -148,27 +177,7 @@ fn head(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
 pub fn svg(graph: &ArchGraph) -> Result<String, String> {
     let at = positions(graph);
     let arrows = arrows(graph, &at);
-    // The drawing's extent: boxes, curves and labels.
-    let (mut x0, mut y0, mut x1, mut y1) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
-    for &(x, y) in &at {
-        x0 = x0.min(x - BOX.0 / 2.0);
-        x1 = x1.max(x + BOX.0 / 2.0);
-        y0 = y0.min(y - BOX.1 / 2.0);
-        y1 = y1.max(y + BOX.1 / 2.0);
-    }
-    for (arrow, e) in arrows.iter().zip(&graph.edges) {
-        for &(x, y) in &arrow.points {
-            y0 = y0.min(y);
-            y1 = y1.max(y);
-            x1 = x1.max(x);
-        }
-        let half = CHAR * e.label.chars().count() as f64 / 2.0;
-        x0 = x0.min(arrow.label_at.0 - half);
-        x1 = x1.max(arrow.label_at.0 + half);
-        y0 = y0.min(arrow.label_at.1 - 16.0);
-        y1 = y1.max(arrow.label_at.1 + 16.0);
-    }
-    y0 -= 22.0; // the title
+    let [x0, y0, x1, y1] = extent(&at, &arrows);
     let shift = |(x, y): (f64, f64)| ((x - x0 + MARGIN) as i32, (y - y0 + MARGIN) as i32);
     let size = (
         (x1 - x0 + 2.0 * MARGIN).ceil() as u32,
@@ -192,22 +201,18 @@ pub fn svg(graph: &ArchGraph) -> Result<String, String> {
                     if below { VPos::Top } else { VPos::Bottom },
                 ))
         };
-        for (arrow, e) in arrows.iter().zip(&graph.edges) {
+        for arrow in &arrows {
             let points: Vec<(i32, i32)> = arrow.points.iter().map(|&p| shift(p)).collect();
             root.draw(&PathElement::new(points, line.stroke_width(1)))
                 .map_err(|e| e.to_string())?;
             let tip: Vec<(i32, i32)> = head(&arrow.points).into_iter().map(shift).collect();
             root.draw(&Polygon::new(tip, line.filled()))
                 .map_err(|e| e.to_string())?;
-            if !e.label.is_empty() {
+            if !arrow.label.is_empty() {
                 let (x, y) = shift(arrow.label_at);
                 let y = if arrow.below { y + 2 } else { y - 2 };
-                root.draw(&Text::new(
-                    e.label.clone(),
-                    (x, y),
-                    label_style(arrow.below),
-                ))
-                .map_err(|e| e.to_string())?;
+                root.draw(&Text::new(arrow.label, (x, y), label_style(arrow.below)))
+                    .map_err(|e| e.to_string())?;
             }
         }
         let node_style = TextStyle::from(("sans-serif", 15).into_font()).pos(centered);

@@ -112,6 +112,55 @@ pub fn html(runs: &[Run], top: usize) -> Result<String, ReportError> {
     Ok(out)
 }
 
+/// An axis the anytime curves are drawn against: what a search has spent.
+struct Spent {
+    /// The figures' ids: `anytime-<key>-<run>` and `compare-anytime-<key>`.
+    key: &'static str,
+    curve: fn(&Run) -> Points,
+    title: &'static str,
+    x_desc: &'static str,
+    /// Drawn even when empty (every journal has trials to count).
+    always: bool,
+    /// The caption for one run, and for several (`{metric}`: the objective).
+    caption: &'static str,
+    compared: &'static str,
+}
+
+const SPENT: [Spent; 3] = [
+    Spent {
+        key: "trials",
+        curve: anytime_by_trial,
+        title: "Best so far, by trials",
+        x_desc: "trials finished",
+        always: true,
+        caption: "The anytime curve: the best value found after each finished trial.",
+        compared: "The best {metric} found so far by each experiment.",
+    },
+    Spent {
+        key: "seconds",
+        curve: anytime_by_seconds,
+        title: "Best so far, by training time",
+        x_desc: "simulated training seconds",
+        always: false,
+        caption: "Search cost against result: the best value against the training time spent \
+                  (pruned trials' partial training included). For a tabular benchmark it is \
+                  the benchmark's modelled GPU time; for real training, the measured \
+                  wall-clock seconds of each trial's training.",
+        compared: "Search cost against result: the same curves against the training time \
+                   spent.",
+    },
+    Spent {
+        key: "flops",
+        curve: anytime_by_flops,
+        title: "Best so far, by training compute",
+        x_desc: "training teraFLOPs spent",
+        always: false,
+        caption: "The same against the compute the trials' training spent (3 x forward FLOPs \
+                  x images x epochs): a cost that does not depend on the machine.",
+        compared: "The same curves against the training compute spent.",
+    },
+];
+
 /// Each run's points under its name.
 fn named<'a>(runs: &'a [Run], points: &'a [Points]) -> Vec<Series<'a>> {
     runs.iter()
@@ -127,51 +176,21 @@ fn named<'a>(runs: &'a [Run], points: &'a [Points]) -> Vec<Series<'a>> {
 fn comparison(out: &mut String, runs: &[Run]) -> Result<(), ReportError> {
     out.push_str("<section id=\"comparison\"><h2>Side by side</h2>\n");
     let objective = &runs[0].objectives[0];
-    let by_trial: Vec<Points> = runs.iter().map(anytime_by_trial).collect();
-    let series = named(runs, &by_trial);
-    figure(
-        out,
-        "compare-anytime-trials",
-        chart::lines(
-            "Best so far, by trials",
-            "trials finished",
-            &objective.metric,
-            &series,
-        ),
-        &format!(
-            "The best {} found so far by each experiment.",
-            objective.metric
-        ),
-    )?;
-    let by_seconds: Vec<Points> = runs.iter().map(anytime_by_seconds).collect();
-    if by_seconds.iter().any(|p| !p.is_empty()) {
-        let series = named(runs, &by_seconds);
-        figure(
-            out,
-            "compare-anytime-seconds",
-            chart::lines(
-                "Best so far, by training time",
-                "simulated training seconds",
-                &objective.metric,
-                &series,
-            ),
-            "Search cost against result: the same curves against the training time spent.",
-        )?;
-    }
-    let by_flops: Vec<Points> = runs.iter().map(anytime_by_flops).collect();
-    if by_flops.iter().any(|p| !p.is_empty()) {
-        let series = named(runs, &by_flops);
-        figure(
-            out,
-            "compare-anytime-flops",
-            chart::lines(
-                "Best so far, by training compute",
-                "training teraFLOPs spent",
-                &objective.metric,
-                &series,
-            ),
-            "The same curves against the training compute spent.",
-        )?;
+    for axis in &SPENT {
+        let points: Vec<Points> = runs.iter().map(axis.curve).collect();
+        if axis.always || points.iter().any(|p| !p.is_empty()) {
+            figure(
+                out,
+                &format!("compare-anytime-{}", axis.key),
+                chart::lines(
+                    axis.title,
+                    axis.x_desc,
+                    &objective.metric,
+                    &named(runs, &points),
+                ),
+                &axis.compared.replace("{metric}", &objective.metric),
+            )?;
+        }
     }
     out.push_str(
         "<table><tr><th>experiment</th><th>strategy</th><th>trials</th>\
@@ -297,58 +316,24 @@ fn section(out: &mut String, run: &Run, i: usize, top: usize) -> Result<(), Repo
         escape(&objective.metric),
         goal_word(objective),
     );
-    let by_trial = anytime_by_trial(run);
-    figure(
-        out,
-        &format!("anytime-trials-{i}"),
-        chart::lines(
-            "Best so far, by trials",
-            "trials finished",
-            &objective.metric,
-            &[Series {
-                name: &run.name,
-                points: &by_trial,
-            }],
-        ),
-        "The anytime curve: the best value found after each finished trial.",
-    )?;
-    let by_seconds = anytime_by_seconds(run);
-    if !by_seconds.is_empty() {
-        figure(
-            out,
-            &format!("anytime-seconds-{i}"),
-            chart::lines(
-                "Best so far, by training time",
-                "simulated training seconds",
-                &objective.metric,
-                &[Series {
-                    name: &run.name,
-                    points: &by_seconds,
-                }],
-            ),
-            "Search cost against result: the best value against the training time spent \
-             (pruned trials' partial training included). For a tabular benchmark it is \
-             the benchmark's modelled GPU time; for real training, the measured wall-clock \
-             seconds of each trial's training.",
-        )?;
-    }
-    let by_flops = anytime_by_flops(run);
-    if !by_flops.is_empty() {
-        figure(
-            out,
-            &format!("anytime-flops-{i}"),
-            chart::lines(
-                "Best so far, by training compute",
-                "training teraFLOPs spent",
-                &objective.metric,
-                &[Series {
-                    name: &run.name,
-                    points: &by_flops,
-                }],
-            ),
-            "The same against the compute the trials' training spent (3 x forward FLOPs x \
-             images x epochs): a cost that does not depend on the machine.",
-        )?;
+    for axis in &SPENT {
+        let points = (axis.curve)(run);
+        if axis.always || !points.is_empty() {
+            figure(
+                out,
+                &format!("anytime-{}-{i}", axis.key),
+                chart::lines(
+                    axis.title,
+                    axis.x_desc,
+                    &objective.metric,
+                    &[Series {
+                        name: &run.name,
+                        points: &points,
+                    }],
+                ),
+                axis.caption,
+            )?;
+        }
     }
     pareto_figures(out, run, i)?;
     generalization_figure(out, run, i, top)?;

@@ -8,9 +8,9 @@
 use crate::commands::show;
 use crate::out::outln;
 use anyhow::{Context, Result, bail};
-use nas_core::TrialResult;
 use nas_core::drawing::to_dot;
 use nas_core::evaluator::{WEIGHTS_DIR, weights_file};
+use nas_core::{Objective, TrialResult};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -39,39 +39,57 @@ fn write(dir: &Path, name: &str, text: &str) -> Result<String> {
     Ok(path.display().to_string())
 }
 
+/// The trial `id` when one is asked for, else the best by the first objective (the
+/// first of equals, as `nas show` ranks them).
+fn chosen<'a>(
+    r: &'a show::Read,
+    objectives: &[Objective],
+    id: Option<u64>,
+) -> Result<&'a TrialResult> {
+    if let Some(id) = id {
+        return r
+            .state
+            .finished
+            .iter()
+            .find(|t| t.trial.id == id)
+            .with_context(|| format!("{}: no finished trial #{id}", r.path));
+    }
+    let objective = objectives
+        .first()
+        .with_context(|| format!("{}: the experiment has no objective", r.path))?;
+    let best = objective.ranked(&r.state.finished).first().copied();
+    best.with_context(|| {
+        format!(
+            "{}: no completed trial reports {}",
+            r.path, objective.metric
+        )
+    })
+}
+
+/// A copy in `out` of trial `id`'s trained weights, where the search's evaluator kept
+/// them (its `weights_dir`); `None` when it kept none.
+fn copy_weights(r: &show::Read, evaluator: &Value, id: u64, out: &Path) -> Result<Option<String>> {
+    let Some(dir) = evaluator.get(WEIGHTS_DIR).and_then(Value::as_str) else {
+        return Ok(None);
+    };
+    let kept = Path::new(dir).join(weights_file(id));
+    if !kept.is_file() {
+        bail!(
+            "{}: the evaluator keeps weights in {dir}, but {} is not there",
+            r.path,
+            kept.display()
+        );
+    }
+    let copy = out.join("weights.record");
+    std::fs::copy(&kept, &copy)
+        .with_context(|| format!("cannot copy {} to {}", kept.display(), copy.display()))?;
+    Ok(Some(copy.display().to_string()))
+}
+
 pub fn run(args: ExportArgs) -> Result<()> {
     let r = show::read(&args.experiment, &args.dir)?;
     let objectives = show::objectives(&r.state, &r.path)?;
-    let chosen: &TrialResult = match args.trial {
-        Some(id) => match r.state.finished.iter().find(|t| t.trial.id == id) {
-            Some(t) => t,
-            None => bail!("{}: no finished trial #{id}", r.path),
-        },
-        None => {
-            let objective = objectives
-                .first()
-                .with_context(|| format!("{}: the experiment has no objective", r.path))?;
-            r.state
-                .finished
-                .iter()
-                .filter_map(|t| objective.score(&t.outcome).map(|s| (t, s)))
-                // The first of equals, as `nas show` ranks them.
-                .fold(
-                    None,
-                    |best: Option<(&TrialResult, f64)>, (t, s)| match best {
-                        Some((_, b)) if b >= s => best,
-                        _ => Some((t, s)),
-                    },
-                )
-                .map(|(t, _)| t)
-                .with_context(|| {
-                    format!(
-                        "{}: no completed trial reports {}",
-                        r.path, objective.metric
-                    )
-                })?
-        }
-    };
+    let chosen = chosen(&r, &objectives, args.trial)?;
     let out = args
         .out
         .clone()
@@ -80,50 +98,28 @@ pub fn run(args: ExportArgs) -> Result<()> {
     let genotype = &chosen.trial.genotype;
     let arch = r.space.render(genotype);
     let graphs = r.space.draw(genotype);
-    let space_config = r.state.config.get("space").cloned().unwrap_or(Value::Null);
-    let evaluator_config = r
-        .state
-        .config
-        .get("evaluator")
-        .cloned()
-        .unwrap_or(Value::Null);
+    let table = |part: &str| r.state.config.get(part).cloned().unwrap_or(Value::Null);
+    let (space_config, evaluator_config) = (table("space"), table("evaluator"));
+    let space_file = write(
+        &out,
+        "space.json",
+        &serde_json::to_string_pretty(&space_config)?,
+    )?;
+    let evaluator_file = write(
+        &out,
+        "evaluator.json",
+        &serde_json::to_string_pretty(&evaluator_config)?,
+    )?;
     let mut files = vec![
         write(&out, "arch.txt", &format!("{arch}\n"))?,
-        write(
-            &out,
-            "space.json",
-            &serde_json::to_string_pretty(&space_config)?,
-        )?,
-        write(
-            &out,
-            "evaluator.json",
-            &serde_json::to_string_pretty(&evaluator_config)?,
-        )?,
+        space_file.clone(),
+        evaluator_file.clone(),
     ];
     if !graphs.is_empty() {
         files.push(write(&out, "arch.dot", &to_dot(&r.config.name, &graphs))?);
     }
-    // The trained weights, where the search's evaluator kept them.
-    let weights = match evaluator_config.get(WEIGHTS_DIR).and_then(Value::as_str) {
-        Some(dir) => {
-            let kept = Path::new(dir).join(weights_file(chosen.trial.id));
-            if !kept.is_file() {
-                bail!(
-                    "{}: the evaluator keeps weights in {dir}, but {} is not there",
-                    r.path,
-                    kept.display()
-                );
-            }
-            let copy = out.join("weights.record");
-            std::fs::copy(&kept, &copy)
-                .with_context(|| format!("cannot copy {} to {}", kept.display(), copy.display()))?;
-            files.push(copy.display().to_string());
-            Some(copy.display().to_string())
-        }
-        None => None,
-    };
-    let space_file = out.join("space.json").display().to_string();
-    let evaluator_file = out.join("evaluator.json").display().to_string();
+    let weights = copy_weights(&r, &evaluator_config, chosen.trial.id, &out)?;
+    files.extend(weights.clone());
     let mut exported = json!({
         "experiment": r.config.name,
         "journal": r.path,

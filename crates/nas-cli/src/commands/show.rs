@@ -258,13 +258,7 @@ pub fn run(experiment: &str, dir: &Path, top: usize, as_json: bool) -> Result<()
         .into_iter()
         .next()
         .with_context(|| format!("{path}: the experiment has no objective"))?;
-    let mut scored: Vec<(&TrialResult, f64)> = state
-        .finished
-        .iter()
-        .filter_map(|r| objective.score(&r.outcome).map(|s| (r, s)))
-        .collect();
-    // Best first; ties keep trial order.
-    scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let ranked = objective.ranked(&state.finished);
     let summary = Summary {
         writer: storage::writer(&url)?,
         path,
@@ -272,7 +266,7 @@ pub fn run(experiment: &str, dir: &Path, top: usize, as_json: bool) -> Result<()
         state: &state,
         space,
         objective,
-        ranked: scored.into_iter().map(|(r, _)| r).collect(),
+        ranked,
     };
     if as_json {
         outln!("{}", serde_json::to_string_pretty(&summary.to_json(top))?)?;
